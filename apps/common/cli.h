@@ -1,0 +1,64 @@
+#pragma once
+// What every digitnet app shares around main: exit codes, one-line errors, number lists.
+
+#include <cxxopts.hpp>
+
+#include <cstdint>
+#include <exception>
+#include <functional>
+#include <iostream>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "digitnet/checkpoint.h"
+
+namespace digitnet::cli {
+
+constexpr int kOk = 0;
+constexpr int kFailure = 1;  // runtime failure: missing file, bad checkpoint, no camera
+constexpr int kUsage = 2;    // unknown flag, missing or bad value
+
+// Runs an app body and turns exceptions into one line on stderr and an exit code.
+inline int run(const char* app, const std::function<int()>& body) {
+  try {
+    return body();
+  } catch (const cxxopts::exceptions::exception& e) {
+    std::cerr << app << ": error: " << e.what() << " (see --help)\n";
+    return kUsage;
+  } catch (const std::invalid_argument& e) {
+    std::cerr << app << ": error: " << one_line(e) << '\n';
+    return kUsage;
+  } catch (const std::exception& e) {
+    std::cerr << app << ": error: " << one_line(e) << '\n';
+    return kFailure;
+  } catch (...) {
+    std::cerr << app << ": error: unknown failure\n";
+    return kFailure;
+  }
+}
+
+// "2,4,6" -> {2, 4, 6}; throws std::invalid_argument naming the flag on anything else.
+inline std::vector<int64_t> parse_int_list(const std::string& text, const std::string& flag) {
+  std::vector<int64_t> out;
+  size_t start = 0;
+  while (start <= text.size()) {
+    const size_t comma = text.find(',', start);
+    const std::string item = text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    size_t used = 0;
+    long long v = 0;
+    try {
+      v = std::stoll(item, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (item.empty() || used != item.size())
+      throw std::invalid_argument(flag + " must be a comma-separated list of integers, not '" + text + "'");
+    out.push_back(v);
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return out;
+}
+
+}  // namespace digitnet::cli

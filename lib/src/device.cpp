@@ -1,0 +1,59 @@
+#include "digitnet/device.h"
+
+#include <torch/cuda.h>
+#include <torch/utils.h>
+
+#include <stdexcept>
+#include <thread>
+
+#ifdef __linux__
+#include <sched.h>
+#endif
+
+namespace digitnet {
+
+torch::Device select_device(const std::string& want) {
+  if (want != "auto" && want != "cpu" && want != "cuda")
+    throw std::invalid_argument("--device must be auto, cpu or cuda, not '" + want + "'");
+  if (want == "cpu") return torch::kCPU;
+  const bool has_cuda = torch::cuda::is_available();
+  if (want == "cuda" && !has_cuda)
+    throw std::runtime_error("--device cuda: CUDA is not available on this machine");
+  return has_cuda ? torch::Device(torch::kCUDA, 0) : torch::Device(torch::kCPU);
+}
+
+int available_cores() {
+#ifdef __linux__
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof(set), &set) == 0) {
+    const int n = CPU_COUNT(&set);
+    if (n > 0) return n;
+  }
+#endif
+  const unsigned n = std::thread::hardware_concurrency();
+  return n > 0 ? static_cast<int>(n) : 1;
+}
+
+int configure_threads(int requested) {
+  if (requested < 0 || requested > 4096)
+    throw std::invalid_argument("--threads must be between 0 (all cores) and 4096, not " +
+                                std::to_string(requested));
+  const int n = requested > 0 ? requested : available_cores();
+  if (torch::get_num_threads() != n) torch::set_num_threads(n);
+  return torch::get_num_threads();
+}
+
+void seed_everything(uint64_t seed) {
+  torch::manual_seed(seed);
+  if (torch::cuda::is_available()) torch::cuda::manual_seed_all(seed);
+}
+
+std::string describe_device(const torch::Device& device, int threads) {
+  const std::string t = std::to_string(threads) + (threads == 1 ? " thread" : " threads");
+  if (device.is_cuda()) return "device: " + device.str() + ", " + t + " on the CPU side";
+  return "device: cpu, " + t +
+         (torch::cuda::is_available() ? " (CUDA available, not used)" : " (CUDA not available)");
+}
+
+}  // namespace digitnet
