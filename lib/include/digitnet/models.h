@@ -2,6 +2,9 @@
 // The networks, as torch::nn modules built from options structs. No files, no devices here.
 
 #include <torch/nn/module.h>
+#include <torch/nn/modules/batchnorm.h>
+#include <torch/nn/modules/conv.h>
+#include <torch/nn/modules/dropout.h>
 #include <torch/nn/modules/linear.h>
 #include <torch/nn/pimpl.h>
 
@@ -28,6 +31,37 @@ class XorNetImpl : public torch::nn::Module {
   XorNetOptions options_;
 };
 TORCH_MODULE(XorNet);
+
+// Training-set pixel mean and standard deviation of MNIST (pixels scaled to 0..1).
+constexpr double kMnistMean = 0.1307;
+constexpr double kMnistStd = 0.3081;
+
+struct MnistNetOptions {
+  int64_t channels = 16;  // width of the first block; the second has twice as many
+  int64_t hidden = 128;   // neurons of the fully connected layer
+  double dropout = 0.25;  // before the last layer, training only
+  double mean = kMnistMean;  // input normalisation, applied inside forward()
+  double std = kMnistStd;
+};
+
+// A small VGG-style CNN for 28x28 digits (two conv-BN-ReLU blocks with max-pooling, then a
+// dense layer), sized to train in minutes and to score over 20,000 images/s on two CPU cores.
+// Input: [B,1,28,28] float, 0..1, white ink on black as in MNIST. Output: [B,10] logits
+// (softmax of logits / temperature gives calibrated probabilities, see metrics.h).
+class MnistNetImpl : public torch::nn::Module {
+ public:
+  explicit MnistNetImpl(const MnistNetOptions& options = {});
+  torch::Tensor forward(torch::Tensor x);
+  const MnistNetOptions& options() const { return options_; }
+
+ private:
+  MnistNetOptions options_;
+  torch::nn::Conv2d conv1_{nullptr}, conv2_{nullptr}, conv3_{nullptr}, conv4_{nullptr};
+  torch::nn::BatchNorm2d bn1_{nullptr}, bn2_{nullptr}, bn3_{nullptr}, bn4_{nullptr};
+  torch::nn::Linear fc1_{nullptr}, fc2_{nullptr};
+  torch::nn::Dropout dropout_{nullptr};
+};
+TORCH_MODULE(MnistNet);
 
 // Number of trainable scalars (9 for XorNet with 2 hidden neurons).
 int64_t count_parameters(const torch::nn::Module& module);
