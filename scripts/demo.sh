@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The main job end to end on a bare Debian 12: install, build, then show what digitnet does.
+# The main job end to end on a bare Debian 12: install, build, get MNIST, train, evaluate,
+# and show the tutorial's first network.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -13,3 +14,11 @@ echo "== 1. The tutorial's XOR perceptron: train, show predictions and weights, 
 echo
 echo "== 2. How often does XOR training succeed? 1000 seeded runs per hidden size"
 "$bin/digitnet-xor" --trials 1000 --hidden 2,4,6
+
+echo
+echo "== 3. MNIST: fetch the data, train the CNN with the defaults, evaluate it"
+bash scripts/get-data.sh
+rm -rf runs/demo
+"$bin/digitnet-train" --out runs/demo
+"$bin/digitnet-eval" --checkpoint runs/demo/model.pt --mistakes runs/demo/mistakes.png
+echo "(curves: runs/demo/curves.png, worst mistakes: runs/demo/mistakes.png)"

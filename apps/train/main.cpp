@@ -69,7 +69,7 @@ int main(int argc, char** argv) {
       ("task", "mnist (digits from an IDX folder: MNIST, Fashion-MNIST, ...)", cxxopts::value<std::string>()->default_value("mnist"))
       ("d,data-dir", "dataset folder (IDX files)", cxxopts::value<std::string>()->default_value("data/mnist"))
       ("o,out", "run folder", cxxopts::value<std::string>()->default_value("runs/mnist"))
-      ("epochs", "epochs", cxxopts::value<int64_t>()->default_value("30"))
+      ("epochs", "epochs", cxxopts::value<int64_t>()->default_value("40"))
       ("batch-size", "images per batch", cxxopts::value<int64_t>()->default_value("128"))
       ("lr", "peak learning rate (AdamW, one-cycle schedule)", cxxopts::value<double>()->default_value("0.003"))
       ("weight-decay", "AdamW weight decay", cxxopts::value<double>()->default_value("0.0005"))
