@@ -173,3 +173,19 @@ TEST(DigitTaskTest, LoadingAnotherKindOfCheckpointIsRefused) {
   EXPECT_THROW(digitnet::load_digit_model(dir / "xor.pt", torch::kCPU), std::runtime_error);
   EXPECT_THROW(digitnet::load_digit_model(dir / "missing.pt", torch::kCPU), std::runtime_error);
 }
+
+TEST(TrainerTest, ResumingACompleteRunTrainsNothing) {
+  TempDir dir;
+  torch::manual_seed(0);
+  digitnet::DigitTask task(fixture(), small_task(), torch::kCPU);
+  digitnet::train(task, options(dir, 1));
+  const auto before = weights(task.model());
+  auto o = options(dir, 1);
+  o.resume = true;
+  int epochs_run = 0;
+  const auto r = digitnet::train(task, o, {nullptr, [&](const auto&, const auto&) { ++epochs_run; }});
+  EXPECT_EQ(epochs_run, 0);
+  EXPECT_EQ(r.history.size(), 1u);
+  const auto after = weights(task.model());
+  for (size_t i = 0; i < before.size(); ++i) EXPECT_TRUE(torch::equal(before[i], after[i]));
+}

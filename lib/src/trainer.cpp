@@ -93,8 +93,10 @@ struct Position {
   std::vector<EpochStats> history;
 };
 
+// `optimizer` is null for the final checkpoint of a complete run: nothing is left to resume,
+// and leaving the optimizer's moments out makes the file three times smaller.
 void write_position(torch::serialize::OutputArchive& ar, const Position& p,
-                    torch::optim::Optimizer& optimizer) {
+                    torch::optim::Optimizer* optimizer) {
   torch::serialize::OutputArchive state;
   state.write("epoch", c10::IValue(p.epoch));
   state.write("batch", c10::IValue(p.batch));
@@ -133,14 +135,16 @@ void write_position(torch::serialize::OutputArchive& ar, const Position& p,
     }
     state.write("h.eval." + k, c10::IValue(values));
   }
-  torch::serialize::OutputArchive opt;
-  optimizer.save(opt);
-  state.write("optimizer", opt);
+  if (optimizer) {
+    torch::serialize::OutputArchive opt;
+    optimizer->save(opt);
+    state.write("optimizer", opt);
+  }
   ar.write("trainer", state);
 }
 
 Position read_position(CheckpointReader& reader, torch::optim::Optimizer& optimizer,
-                       const std::filesystem::path& file) {
+                       const std::filesystem::path& file, int64_t total_epochs) {
   torch::serialize::InputArchive state;
   if (!reader.read_archive("trainer", state))
     throw std::runtime_error("--resume: " + file.string() + " holds no training state (a final export?)");
@@ -186,9 +190,10 @@ Position read_position(CheckpointReader& reader, torch::optim::Optimizer& optimi
     start = comma + 1;
   }
   torch::serialize::InputArchive opt;
-  if (!state.try_read("optimizer", opt))
+  if (state.try_read("optimizer", opt))
+    optimizer.load(opt);
+  else if (p.epoch < total_epochs)
     throw std::runtime_error("--resume: " + file.string() + " lacks the optimizer state");
-  optimizer.load(opt);
   return p;
 }
 
@@ -246,16 +251,16 @@ TrainResult train(TrainTask& task, const TrainOptions& o, const TrainCallbacks& 
     CheckpointReader reader(checkpoint);
     check_resumable(reader.manifest(), manifest, checkpoint);
     reader.load_weights(model);
-    pos = read_position(reader, optimizer, checkpoint);
+    pos = read_position(reader, optimizer, checkpoint, o.epochs);
   } else if (std::filesystem::exists(checkpoint)) {
     throw std::runtime_error(checkpoint.string() +
                              " exists: pass --resume to continue that run, or choose another --out");
   }
   std::filesystem::create_directories(o.out_dir);
 
-  const auto save = [&](const Position& p) {
+  const auto save = [&](const Position& p, bool final) {
     save_checkpoint(checkpoint, model, manifest, [&](torch::serialize::OutputArchive& ar) {
-      write_position(ar, p, optimizer);
+      write_position(ar, p, final ? nullptr : &optimizer);
     });
   };
 
@@ -287,7 +292,7 @@ TrainResult train(TrainTask& task, const TrainOptions& o, const TrainCallbacks& 
         pos.loss_sum = loss_sum_base + loss_value();
         pos.samples = samples;
         pos.elapsed_s = elapsed_before + std::chrono::duration<double>(Clock::now() - epoch_start).count();
-        save(pos);
+        save(pos, false);
         result.history = pos.history;
         result.interrupted = true;
         return result;
@@ -346,7 +351,7 @@ TrainResult train(TrainTask& task, const TrainOptions& o, const TrainCallbacks& 
     pos.samples = 0;
     pos.elapsed_s = stats.elapsed_s;
     if (epoch + 1 < o.epochs) {
-      save(pos);
+      save(pos, false);
       write_metrics(metrics, pos.history, manifest, false);
     }
     if (callbacks.on_epoch) callbacks.on_epoch(stats, pos.history);
@@ -355,7 +360,7 @@ TrainResult train(TrainTask& task, const TrainOptions& o, const TrainCallbacks& 
   model.eval();
   task.finish();
   manifest = full_manifest(task, o);
-  save(pos);
+  save(pos, true);
   write_metrics(metrics, pos.history, manifest, true);
   result.history = pos.history;
   return result;
