@@ -4,6 +4,8 @@
 #include <cxxopts.hpp>
 
 #include <cstdint>
+#include <cstdio>
+#include <filesystem>
 #include <exception>
 #include <functional>
 #include <iostream>
@@ -59,6 +61,33 @@ inline std::vector<int64_t> parse_int_list(const std::string& text, const std::s
     start = comma + 1;
   }
   return out;
+}
+
+}  // namespace digitnet::cli
+
+namespace digitnet::cli {
+
+// A model file given by name: as given when it exists, else under the source tree's models/
+// folder (so the shipped checkpoints work from any working directory of a build tree).
+inline std::string find_model(const std::string& path) {
+  namespace fs = std::filesystem;
+  if (fs::exists(path)) return path;
+#ifdef DIGITNET_SOURCE_DIR
+  const fs::path in_tree = fs::path(DIGITNET_SOURCE_DIR) / path;
+  if (fs::exists(in_tree)) return in_tree.string();
+#endif
+  return path;
+}
+
+// "1:05" or "12:30:00" for a duration in seconds.
+inline std::string format_duration(double seconds) {
+  const long s = seconds > 0 ? static_cast<long>(seconds + 0.5) : 0;
+  char buf[32];
+  if (s >= 3600)
+    std::snprintf(buf, sizeof buf, "%ld:%02ld:%02ld", s / 3600, (s / 60) % 60, s % 60);
+  else
+    std::snprintf(buf, sizeof buf, "%ld:%02ld", s / 60, s % 60);
+  return buf;
 }
 
 }  // namespace digitnet::cli

@@ -35,28 +35,21 @@ MnistNetImpl::MnistNetImpl(const MnistNetOptions& options) : options_(options) {
     throw std::invalid_argument("MnistNet dropout must be in [0, 1)");
   if (!(options.std > 0.0)) throw std::invalid_argument("MnistNet normalisation std must be positive");
   const int64_t c = options.channels;
-  const auto conv = [](int64_t in, int64_t out) {
-    return torch::nn::Conv2d(torch::nn::Conv2dOptions(in, out, 3).padding(1).bias(false));
-  };
-  conv1_ = register_module("conv1", conv(1, c));
+  conv1_ = register_module("conv1", torch::nn::Conv2d(torch::nn::Conv2dOptions(1, c, 5).stride(2).padding(2).bias(false)));
   bn1_ = register_module("bn1", torch::nn::BatchNorm2d(c));
-  conv2_ = register_module("conv2", conv(c, c));
-  bn2_ = register_module("bn2", torch::nn::BatchNorm2d(c));
-  conv3_ = register_module("conv3", conv(c, 2 * c));
-  bn3_ = register_module("bn3", torch::nn::BatchNorm2d(2 * c));
-  conv4_ = register_module("conv4", conv(2 * c, 2 * c));
-  bn4_ = register_module("bn4", torch::nn::BatchNorm2d(2 * c));
+  conv2_ = register_module("conv2", torch::nn::Conv2d(torch::nn::Conv2dOptions(c, 2 * c, 3).stride(2).padding(1).bias(false)));
+  bn2_ = register_module("bn2", torch::nn::BatchNorm2d(2 * c));
   fc1_ = register_module("fc1", torch::nn::Linear(2 * c * 7 * 7, options.hidden));
   fc2_ = register_module("fc2", torch::nn::Linear(options.hidden, 10));
   dropout_ = register_module("dropout", torch::nn::Dropout(options.dropout));
 }
 
 torch::Tensor MnistNetImpl::forward(torch::Tensor x) {
+  if (x.dim() != 4 || x.size(1) != 1 || x.size(2) != 28 || x.size(3) != 28)
+    throw std::invalid_argument("MnistNet expects [B,1,28,28] input");
   x = (x - options_.mean) / options_.std;
-  x = torch::relu(bn1_->forward(conv1_->forward(x)));                          // 28x28
-  x = torch::max_pool2d(torch::relu(bn2_->forward(conv2_->forward(x))), 2);    // 14x14
-  x = torch::relu(bn3_->forward(conv3_->forward(x)));
-  x = torch::max_pool2d(torch::relu(bn4_->forward(conv4_->forward(x))), 2);    // 7x7
+  x = torch::relu(bn1_->forward(conv1_->forward(x)));  // [B,c,14,14]
+  x = torch::relu(bn2_->forward(conv2_->forward(x)));  // [B,2c,7,7]
   x = torch::relu(fc1_->forward(x.flatten(1)));
   return fc2_->forward(dropout_->forward(x));
 }

@@ -40,15 +40,16 @@ constexpr double kMnistMean = 0.1307;
 constexpr double kMnistStd = 0.3081;
 
 struct MnistNetOptions {
-  int64_t channels = 16;  // width of the first block; the second has twice as many
+  int64_t channels = 32;  // filters of the first convolution; the second has twice as many
   int64_t hidden = 128;   // neurons of the fully connected layer
   double dropout = 0.25;  // before the last layer, training only
   double mean = kMnistMean;  // input normalisation, applied inside forward()
   double std = kMnistStd;
 };
 
-// A small VGG-style CNN for 28x28 digits (two conv-BN-ReLU blocks with max-pooling, then a
-// dense layer), sized to train in minutes and to score over 20,000 images/s on two CPU cores.
+// A small CNN for 28x28 digits: two strided conv-BN-ReLU layers (5x5/2 to 14x14, 3x3/2 to
+// 7x7) and a dense layer; about 1.1 M multiply-adds per image, so it trains at thousands and
+// scores at over 20,000 images/s on two CPU cores.
 // Input: [B,1,28,28] float, 0..1, white ink on black as in MNIST. Output: [B,10] logits
 // (softmax of logits / temperature gives calibrated probabilities, see metrics.h).
 class MnistNetImpl : public torch::nn::Module {
@@ -59,8 +60,8 @@ class MnistNetImpl : public torch::nn::Module {
 
  private:
   MnistNetOptions options_;
-  torch::nn::Conv2d conv1_{nullptr}, conv2_{nullptr}, conv3_{nullptr}, conv4_{nullptr};
-  torch::nn::BatchNorm2d bn1_{nullptr}, bn2_{nullptr}, bn3_{nullptr}, bn4_{nullptr};
+  torch::nn::Conv2d conv1_{nullptr}, conv2_{nullptr};
+  torch::nn::BatchNorm2d bn1_{nullptr}, bn2_{nullptr};
   torch::nn::Linear fc1_{nullptr}, fc2_{nullptr};
   torch::nn::Dropout dropout_{nullptr};
 };
