@@ -82,6 +82,7 @@ int main(int argc, char** argv) {
     o.workers = args["workers"].as<int>();
     o.val_count = args["val"].as<int64_t>();
     o.heldout_count = args["heldout"].as<int64_t>();
+    o.seed = args["seed"].as<uint64_t>();
     const uint64_t seed = args["seed"].as<uint64_t>();
     digitnet::seed_everything(seed);
     digitnet::CaptchaTask task(o);

@@ -261,22 +261,22 @@ void CaptchaTask::restart_queue(int64_t first_id, uint64_t seed) {
   wanted_.notify_all();
 }
 
-void CaptchaTask::begin_epoch(int64_t epoch, uint64_t seed) {
+void CaptchaTask::begin_epoch(int64_t epoch, uint64_t /*epoch_seed*/) {
   epoch_ = epoch;
   const int64_t first = epoch * options_.batches_per_epoch;
   bool in_step;
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    in_step = started_ && seed == seed_ && next_take_ == first;
+    in_step = started_ && next_take_ == first;
   }
-  // Batches of the next epoch are already being made when the run goes on in order.
-  if (!in_step) restart_queue(first, seed);
+  // When the run goes on in order, this epoch's first batches are already made.
+  if (!in_step) restart_queue(first, options_.seed);
 }
 
 torch::Tensor CaptchaTask::batch_loss(int64_t index, int64_t& samples) {
   if (index < 0 || index >= options_.batches_per_epoch)
     throw std::invalid_argument("captcha batch index " + std::to_string(index) + " out of range");
-  if (!started_) restart_queue(epoch_ * options_.batches_per_epoch, 0);
+  if (!started_) restart_queue(epoch_ * options_.batches_per_epoch, options_.seed);
   const int64_t id = epoch_ * options_.batches_per_epoch + index;
   Batch batch;
   {
@@ -355,6 +355,7 @@ Manifest CaptchaTask::manifest() {
   m["data.length"] = std::to_string(options_.min_length) + "-" + std::to_string(options_.max_length);
   m["data.held_out"] = join(options_.held_out);
   m["data.batches_per_epoch"] = std::to_string(options_.batches_per_epoch);
+  m["data.seed"] = std::to_string(options_.seed);
   m["input"] = "grey 0..1, resized to model.height x model.width, standardised per image";
   if (!options_.init_checkpoint.empty()) m["finetuned_from"] = options_.init_checkpoint.string();
   return m;

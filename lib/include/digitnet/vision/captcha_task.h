@@ -35,6 +35,9 @@ struct CaptchaTaskOptions {
   int64_t batches_per_epoch = 400;
   int64_t val_count = 1000;     // fixed in-style validation captchas
   int64_t heldout_count = 300;  // fixed validation captchas per held-out family
+  // Data seed: batch b of epoch e is a pure function of (seed, e, b), so the queue runs ahead
+  // across epoch boundaries and a resumed run sees the same captchas as an uninterrupted one.
+  uint64_t seed = 0;
   int workers = 1;              // background render threads
   int64_t queue_batches = 8;    // ready batches the queue holds at most
   std::filesystem::path font_dir = "/usr/share/fonts";
@@ -74,7 +77,8 @@ class CaptchaTask : public TrainTask {
   torch::nn::Module& model() override { return *net_; }
   CaptchaNet& net() { return net_; }
   int64_t batches_per_epoch() override { return options_.batches_per_epoch; }
-  void begin_epoch(int64_t epoch, uint64_t seed) override;
+  // The trainer's per-epoch seed is not used: the data depends on options().seed (see there).
+  void begin_epoch(int64_t epoch, uint64_t epoch_seed) override;
   torch::Tensor batch_loss(int64_t index, int64_t& samples) override;
   // "accuracy" (whole string) and "char_accuracy" on the in-style set, "loss"; with held-out
   // families also "heldout_accuracy", "heldout_char_accuracy" and "heldout.<family>".
