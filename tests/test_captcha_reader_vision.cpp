@@ -214,6 +214,19 @@ TEST(CaptchaReaderTest, FolderWithBadFilesStillReadsTheGoodOnes) {
   EXPECT_EQ(ok, 3);
 }
 
+TEST(CaptchaReaderTest, ResultsBecomeOneJsonObjectPerFile) {
+  digitnet::CaptchaFileResult ok;
+  ok.file = "a/1.png";
+  ok.ok = true;
+  ok.reading = {"42", 0.25, {0.5, 0.5}, true};
+  EXPECT_EQ(digitnet::captcha_result_json(ok).dump(),
+            R"({"file": "a/1.png", "text": "42", "confidence": 0.25, "char_confidences": [0.5, 0.5], "retry": true})");
+  digitnet::CaptchaFileResult bad;
+  bad.file = "b.png";
+  bad.error = "b.png: empty file";
+  EXPECT_EQ(digitnet::captcha_result_json(bad).dump(), R"({"file": "b.png", "error": "b.png: empty file"})");
+}
+
 TEST(CaptchaReaderTest, LengthConstraintFixesTheNumberOfDigits) {
   auto reader = untrained_reader();
   reader.options().length = digitnet::parse_captcha_length("5");

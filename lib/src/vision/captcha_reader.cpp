@@ -214,6 +214,15 @@ std::vector<CaptchaFileResult> read_captcha_files(CaptchaReader& reader, const s
   return results;
 }
 
+Json captcha_result_json(const CaptchaFileResult& r) {
+  Json j = Json::object().set("file", r.file.string());
+  if (!r.ok) return j.set("error", r.error);
+  return j.set("text", r.reading.text)
+      .set("confidence", r.reading.confidence)
+      .set("char_confidences", Json::array_of(r.reading.char_confidences))
+      .set("retry", r.reading.retry);
+}
+
 std::vector<LabelledCaptcha> list_labelled_captchas(const std::filesystem::path& dir) {
   std::error_code ec;
   if (!std::filesystem::is_directory(dir, ec))

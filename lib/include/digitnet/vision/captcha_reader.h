@@ -2,6 +2,7 @@
 // Reading captchas with a trained CaptchaNet: whole images, no segmentation, batched; files
 // and folders with one clear error per bad file; scoring a labelled folder.
 
+#include "digitnet/json.h"
 #include "digitnet/models.h"
 
 #include <opencv2/core.hpp>
@@ -84,6 +85,10 @@ struct CaptchaFileResult {
 // Reads FILE or every image of DIR in batches; a bad file gives its error and the rest are
 // still read.
 std::vector<CaptchaFileResult> read_captcha_files(CaptchaReader& reader, const std::filesystem::path& file_or_dir);
+
+// One JSON object per file for `digitnet-read --captcha --json`:
+// {"file", "text", "confidence", "char_confidences", "retry"} or {"file", "error"}.
+Json captcha_result_json(const CaptchaFileResult& result);
 
 struct LabelledCaptcha {
   std::filesystem::path file;
