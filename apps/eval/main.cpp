@@ -10,6 +10,7 @@
 #include "digitnet/digit_task.h"
 #include "digitnet/metrics.h"
 #ifdef DIGITNET_HAVE_OPENCV
+#include "digitnet/vision/captcha_reader.h"
 #include "digitnet/vision/plot.h"
 #endif
 
@@ -21,12 +22,67 @@ std::string default_checkpoint() {
   return digitnet::cli::find_model("models/mnist.pt");
 }
 
+#ifdef DIGITNET_HAVE_OPENCV
+// --task captcha: a folder of labelled captchas read whole by CaptchaNet. Exit 1 when any file
+// could not be read (each named on its own line on stderr), after printing the scores.
+int eval_captcha(const cxxopts::ParseResult& args, const torch::Device& device) {
+  if (!args.count("data-dir")) throw std::invalid_argument("--task captcha needs --data-dir: a folder of labelled captchas");
+  std::string checkpoint;
+  if (args.count("checkpoint")) checkpoint = args["checkpoint"].as<std::string>();
+  else checkpoint = std::filesystem::exists("runs/captcha/model.pt") ? "runs/captcha/model.pt"
+                                                                    : digitnet::cli::find_model("models/captcha.pt");
+  digitnet::CaptchaReaderOptions options;
+  options.length = digitnet::parse_captcha_length(args["length"].as<std::string>());
+  options.batch_size = std::min<int64_t>(args["batch-size"].as<int64_t>(), 256);
+  digitnet::CaptchaReader reader(checkpoint, device, options);
+  const auto dir = args["data-dir"].as<std::string>();
+  const auto r = digitnet::evaluate_captcha_folder(reader, dir);
+  for (const auto& e : r.errors) std::cerr << "digitnet-eval: error: " << e << '\n';
+  if (args.count("json")) {
+    auto mistakes = digitnet::Json::array();
+    for (const auto& m : r.mistakes)
+      mistakes.push(digitnet::Json::object()
+                        .set("file", m.file.string())
+                        .set("truth", m.truth)
+                        .set("read", m.read)
+                        .set("confidence", m.confidence));
+    std::cout << digitnet::Json::object()
+                     .set("checkpoint", checkpoint)
+                     .set("data_dir", dir)
+                     .set("captchas", r.total)
+                     .set("read", r.read)
+                     .set("correct", r.correct)
+                     .set("accuracy", r.accuracy())
+                     .set("char_accuracy", r.char_accuracy())
+                     .set("wrong_length", r.wrong_length)
+                     .set("errors", int64_t(r.errors.size()))
+                     .set("captchas_per_s", r.captchas_per_s())
+                     .set("mistakes", mistakes)
+                     .dump()
+              << '\n';
+  } else {
+    std::printf("checkpoint:     %s\n", checkpoint.c_str());
+    std::printf("captchas:       %s, %lld labelled (%lld unreadable)\n", dir.c_str(), static_cast<long long>(r.total),
+                static_cast<long long>(r.errors.size()));
+    std::printf("accuracy:       %.2f%% whole strings (%lld/%lld)\n", 100.0 * r.accuracy(),
+                static_cast<long long>(r.correct), static_cast<long long>(r.total));
+    std::printf("characters:     %.2f%% (%lld/%lld)\n", 100.0 * r.char_accuracy(), static_cast<long long>(r.chars_correct),
+                static_cast<long long>(r.chars));
+    std::printf("wrong length:   %lld\n", static_cast<long long>(r.wrong_length));
+    std::printf("speed:          %.0f captchas/s (files read, decoded and scored)\n", r.captchas_per_s());
+  }
+  return r.errors.empty() ? digitnet::cli::kOk : digitnet::cli::kFailure;
+}
+#endif
+
 }  // namespace
 
 int main(int argc, char** argv) {
   return digitnet::cli::run("digitnet-eval", [&] {
     cxxopts::Options opts("digitnet-eval", "Score a checkpoint on a test set.");
     opts.add_options()
+      ("task", "mnist (an IDX test set) | captcha (a folder of <anything>_<digits>.<ext> files or a labels.csv)", cxxopts::value<std::string>()->default_value("mnist"))
+      ("length", "captcha: digits to read, N or MIN-MAX (default: any)", cxxopts::value<std::string>()->default_value(""))
       ("c,checkpoint", "checkpoint file (default: runs/mnist/model.pt, else models/mnist.pt)", cxxopts::value<std::string>())
       ("d,data-dir", "dataset folder (IDX files)", cxxopts::value<std::string>()->default_value("data/mnist"))
       ("split", "t10k (test) or train", cxxopts::value<std::string>()->default_value("t10k"))
@@ -44,6 +100,22 @@ int main(int argc, char** argv) {
     }
     if (!args.unmatched().empty())
       throw std::invalid_argument("unexpected argument '" + args.unmatched().front() + "'");
+    const auto task_name = args["task"].as<std::string>();
+    if (task_name != "mnist" && task_name != "captcha")
+      throw std::invalid_argument("--task must be mnist or captcha, not '" + task_name + "'");
+    if (task_name == "captcha") {
+#ifdef DIGITNET_HAVE_OPENCV
+      for (const char* flag : {"split", "mistakes", "top"})
+        if (args.count(flag)) throw std::invalid_argument(std::string("--") + flag + " is only for --task mnist");
+      const int threads = digitnet::configure_threads(args["threads"].as<int>());
+      const auto device = digitnet::select_device(args["device"].as<std::string>());
+      std::cerr << digitnet::describe_device(device, threads) << '\n';
+      return eval_captcha(args, device);
+#else
+      throw std::invalid_argument("--task captcha needs a build with OpenCV");
+#endif
+    }
+    if (args.count("length")) throw std::invalid_argument("--length is only for --task captcha");
     const auto split = args["split"].as<std::string>();
     if (split != "t10k" && split != "train") throw std::invalid_argument("--split must be t10k or train");
     const int64_t batch = args["batch-size"].as<int64_t>();

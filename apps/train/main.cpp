@@ -4,6 +4,7 @@
 #include <csignal>
 #include <cstdio>
 #include <iostream>
+#include <memory>
 #include <unistd.h>
 
 #include "common/cli.h"
@@ -12,6 +13,7 @@
 #include "digitnet/digit_task.h"
 #include "digitnet/trainer.h"
 #ifdef DIGITNET_HAVE_OPENCV
+#include "digitnet/vision/captcha_task.h"
 #include "digitnet/vision/plot.h"
 #endif
 
@@ -66,16 +68,21 @@ int main(int argc, char** argv) {
                           "Train a digit model. Writes OUT/model.pt (a checkpoint after every epoch),\n"
                           "OUT/metrics.json and OUT/curves.png; Ctrl-C saves and stops, --resume continues.");
     opts.add_options()
-      ("task", "mnist (digits from an IDX folder: MNIST, Fashion-MNIST, ...)", cxxopts::value<std::string>()->default_value("mnist"))
-      ("d,data-dir", "dataset folder (IDX files)", cxxopts::value<std::string>()->default_value("data/mnist"))
-      ("o,out", "run folder", cxxopts::value<std::string>()->default_value("runs/mnist"))
-      ("epochs", "epochs", cxxopts::value<int64_t>()->default_value("40"))
-      ("batch-size", "images per batch", cxxopts::value<int64_t>()->default_value("128"))
+      ("task", "mnist (digits from an IDX folder: MNIST, Fashion-MNIST, ...) | captcha (endless synthetic captchas)", cxxopts::value<std::string>()->default_value("mnist"))
+      ("d,data-dir", "dataset folder (IDX files; for captcha: labelled real captchas for --finetune)", cxxopts::value<std::string>()->default_value("data/mnist"))
+      ("o,out", "run folder (default runs/<task>)", cxxopts::value<std::string>()->default_value("runs/mnist"))
+      ("epochs", "epochs (captcha default 8)", cxxopts::value<int64_t>()->default_value("40"))
+      ("batch-size", "images per batch (captcha default 64)", cxxopts::value<int64_t>()->default_value("128"))
       ("lr", "peak learning rate (AdamW, one-cycle schedule)", cxxopts::value<double>()->default_value("0.003"))
       ("weight-decay", "AdamW weight decay", cxxopts::value<double>()->default_value("0.0005"))
       ("augment", "none | mnist (random affine) | camera (affine, stroke width, blur, contrast, noise)", cxxopts::value<std::string>()->default_value("mnist"))
-      ("channels", "MnistNet width (filters of the first convolution)", cxxopts::value<int64_t>()->default_value("32"))
-      ("hidden", "MnistNet dense layer size", cxxopts::value<int64_t>()->default_value("128"))
+      ("channels", "MnistNet width (filters of the first convolution; CaptchaNet default 16)", cxxopts::value<int64_t>()->default_value("32"))
+      ("hidden", "MnistNet dense layer size (CaptchaNet GRU units, default 96)", cxxopts::value<int64_t>()->default_value("128"))
+      ("finetune", "captcha: start from CHECKPOINT and adapt it to the labelled captchas in --data-dir", cxxopts::value<std::string>())
+      ("held-out", "captcha: style families kept out of training and scored apart", cxxopts::value<std::string>()->default_value("freefont,grid,perspective"))
+      ("length", "captcha: digits per training captcha, MIN-MAX", cxxopts::value<std::string>()->default_value("4-8"))
+      ("batches", "captcha: batches per epoch", cxxopts::value<int64_t>()->default_value("450"))
+      ("val", "captcha: fixed in-style validation captchas (a third as many per held-out family)", cxxopts::value<int64_t>()->default_value("1000"))
       ("resume", "continue the run in --out where it stopped")
       ("seed", "random seed", cxxopts::value<uint64_t>()->default_value("0"))
       ("device", "auto | cpu | cuda", cxxopts::value<std::string>()->default_value("auto"))
@@ -90,38 +97,99 @@ int main(int argc, char** argv) {
     if (!args.unmatched().empty())
       throw std::invalid_argument("unexpected argument '" + args.unmatched().front() + "'");
     const auto task_name = args["task"].as<std::string>();
-    if (task_name != "mnist") throw std::invalid_argument("--task must be mnist, not '" + task_name + "'");
+    if (task_name != "mnist" && task_name != "captcha")
+      throw std::invalid_argument("--task must be mnist or captcha, not '" + task_name + "'");
+    const bool captcha = task_name == "captcha";
+#ifndef DIGITNET_HAVE_OPENCV
+    if (captcha) throw std::invalid_argument("--task captcha needs a build with OpenCV");
+#endif
+    if (!captcha) {
+      for (const char* flag : {"finetune", "held-out", "length", "batches", "val"})
+        if (args.count(flag)) throw std::invalid_argument(std::string("--") + flag + " is only for --task captcha");
+    } else if (args.count("augment")) {
+      throw std::invalid_argument("--augment is only for --task mnist (captchas are randomised as rendered)");
+    } else if (args.count("data-dir") && !args.count("finetune")) {
+      throw std::invalid_argument("--task captcha reads --data-dir only with --finetune CHECKPOINT");
+    } else if (args.count("finetune") && !args.count("data-dir")) {
+      throw std::invalid_argument("--finetune needs --data-dir: a folder of labelled real captchas");
+    }
+    // Flags whose defaults are MNIST's take the captcha task's own unless given.
+    const auto given_or = [&](const char* flag, int64_t captcha_default) {
+      return captcha && !args.count(flag) ? captcha_default : args[flag].as<int64_t>();
+    };
 
     const int threads = digitnet::configure_threads(args["threads"].as<int>());
     const auto device = digitnet::select_device(args["device"].as<std::string>());
     std::cerr << digitnet::describe_device(device, threads) << '\n';
 
     digitnet::TrainOptions options;
-    options.epochs = args["epochs"].as<int64_t>();
+    options.epochs = given_or("epochs", 8);
     options.lr = args["lr"].as<double>();
     options.weight_decay = args["weight-decay"].as<double>();
-    options.batch_size = args["batch-size"].as<int64_t>();
+    options.batch_size = given_or("batch-size", 64);
     options.seed = args["seed"].as<uint64_t>();
-    options.out_dir = args["out"].as<std::string>();
+    options.out_dir = captcha && !args.count("out") ? "runs/captcha" : args["out"].as<std::string>();
     options.resume = args.count("resume") > 0;
     options.stop = &g_stop;
 
+    std::unique_ptr<digitnet::TrainTask> task_ptr;
+#ifdef DIGITNET_HAVE_OPENCV
+    if (captcha) {
+      digitnet::CaptchaTaskOptions o;
+      o.batch_size = options.batch_size;
+      o.batches_per_epoch = args["batches"].as<int64_t>();
+      o.model.channels = given_or("channels", o.model.channels);
+      o.model.hidden = given_or("hidden", o.model.hidden);
+      o.held_out = digitnet::parse_captcha_families(args["held-out"].as<std::string>(), "--held-out");
+      const auto length = args["length"].as<std::string>();
+      const auto dash = length.find('-');
+      try {
+        o.min_length = std::stoi(length.substr(0, dash));
+        o.max_length = dash == std::string::npos ? o.min_length : std::stoi(length.substr(dash + 1));
+      } catch (const std::exception&) {
+        throw std::invalid_argument("--length must be N or MIN-MAX, not '" + length + "'");
+      }
+      o.val_count = args["val"].as<int64_t>();
+      o.heldout_count = std::max<int64_t>(1, o.val_count / 3);
+      o.seed = options.seed;
+      o.device = device;
+      if (args.count("finetune")) {
+        o.init_checkpoint = args["finetune"].as<std::string>();
+        o.finetune_dir = args["data-dir"].as<std::string>();
+      }
+      digitnet::seed_everything(options.seed);  // the model's initial weights
+      auto t = std::make_unique<digitnet::CaptchaTask>(o);
+      std::cerr << "model: CaptchaNet (" << t->options().model.channels << " channels, " << t->options().model.hidden
+                << " GRU units), " << digitnet::count_parameters(*t->net()) << " parameters; " << options.epochs
+                << " epochs of " << t->batches_per_epoch() << " batches of " << o.batch_size
+                << " captchas rendered on the fly; held out: " << args["held-out"].as<std::string>()
+                << (o.finetune_dir.empty() ? "" : "; fine-tuning on " + std::to_string(t->real_train_count()) +
+                                                      " real captchas from " + o.finetune_dir.string())
+                << '\n';
+      task_ptr = std::move(t);
+    }
+#endif
     digitnet::DigitTaskOptions task_options;
-    task_options.batch_size = options.batch_size;
-    task_options.augment = args["augment"].as<std::string>();
-    task_options.model.channels = args["channels"].as<int64_t>();
-    task_options.model.hidden = args["hidden"].as<int64_t>();
-    digitnet::augment_preset(task_options.augment);  // a bad name is a usage error before loading data
+    digitnet::DatasetSplits data;  // outlives the task, which reads from it
+    if (!captcha) {
+      task_options.batch_size = options.batch_size;
+      task_options.augment = args["augment"].as<std::string>();
+      task_options.model.channels = args["channels"].as<int64_t>();
+      task_options.model.hidden = args["hidden"].as<int64_t>();
+      digitnet::augment_preset(task_options.augment);  // a bad name is a usage error before loading data
 
-    const auto data_dir = args["data-dir"].as<std::string>();
-    const auto data = digitnet::load_idx_folder(data_dir);
-    std::cerr << "data: " << data.name << " from " << data_dir << ", " << data.train.size() << " train / "
-              << data.test.size() << " test images\n";
-    digitnet::seed_everything(options.seed);  // the model's initial weights
-    digitnet::DigitTask task(data, task_options, device);
-    std::cerr << "model: MnistNet (" << task_options.model.channels << " channels, " << task_options.model.hidden
-              << " hidden), " << digitnet::count_parameters(*task.net()) << " parameters; " << options.epochs
-              << " epochs of " << task.batches_per_epoch() << " batches; augment " << task_options.augment << '\n';
+      const auto data_dir = args["data-dir"].as<std::string>();
+      data = digitnet::load_idx_folder(data_dir);
+      std::cerr << "data: " << data.name << " from " << data_dir << ", " << data.train.size() << " train / "
+                << data.test.size() << " test images\n";
+      digitnet::seed_everything(options.seed);  // the model's initial weights
+      auto t = std::make_unique<digitnet::DigitTask>(data, task_options, device);
+      std::cerr << "model: MnistNet (" << task_options.model.channels << " channels, " << task_options.model.hidden
+                << " hidden), " << digitnet::count_parameters(*t->net()) << " parameters; " << options.epochs
+                << " epochs of " << t->batches_per_epoch() << " batches; augment " << task_options.augment << '\n';
+      task_ptr = std::move(t);
+    }
+    auto& task = *task_ptr;
 
     install_signal_handlers();
     ProgressLine progress;
@@ -133,6 +201,10 @@ int main(int argc, char** argv) {
                    static_cast<long long>(s.epoch), static_cast<long long>(options.epochs), s.train_loss,
                    100.0 * s.eval.at("accuracy"), s.samples_per_s, s.seconds,
                    digitnet::cli::format_duration(s.elapsed_s).c_str());
+      if (captcha)
+        std::fprintf(stderr, "  characters %.2f%%  held-out families %.2f%%  waited for data %.2f s\n",
+                     100.0 * s.eval.at("char_accuracy"),
+                     100.0 * (s.eval.count("heldout_accuracy") ? s.eval.at("heldout_accuracy") : 0.0), s.data_wait_s);
 #ifdef DIGITNET_HAVE_OPENCV
       digitnet::vision::write_training_curves(options.out_dir / "curves.png", history);
 #else
@@ -149,7 +221,7 @@ int main(int argc, char** argv) {
     }
     const auto& last = result.history.back();
     digitnet::CheckpointReader saved(result.checkpoint);
-    const auto temperature = saved.get("temperature");
+    const auto temperature = captcha ? std::string("1") : saved.get("temperature");  // captchas: CTC, no temperature
     std::cerr << "done: test accuracy " << 100.0 * last.eval.at("accuracy") << "% after " << last.epoch
               << " epochs, " << digitnet::cli::format_duration(last.elapsed_s) << "; " << result.checkpoint.string()
               << " (temperature " << temperature << ")\n";

@@ -6,9 +6,12 @@
 #include <torch/nn/modules/conv.h>
 #include <torch/nn/modules/dropout.h>
 #include <torch/nn/modules/linear.h>
+#include <torch/nn/modules/rnn.h>
 #include <torch/nn/pimpl.h>
 
 #include <cstdint>
+#include <string>
+#include <vector>
 
 namespace digitnet {
 
@@ -66,5 +69,62 @@ TORCH_MODULE(MnistNet);
 
 // Number of trainable scalars (9 for XorNet with 2 hidden neurons).
 int64_t count_parameters(const torch::nn::Module& module);
+
+// CaptchaNet's classes: the digits 0..9 are classes 0..9, CTC's blank is class 10.
+constexpr int64_t kCtcBlank = 10;
+constexpr int64_t kCtcClasses = 11;
+
+struct CaptchaNetOptions {
+  int64_t height = 32;    // input height in pixels, a multiple of 8; images are resized to it
+  int64_t width = 128;    // input width in pixels, a multiple of 4 (width / 4 CTC time steps)
+  int64_t channels = 16;  // width of the first conv block; the next have 2x and 4x as many
+  int64_t hidden = 96;    // GRU units per direction
+  double dropout = 0.1;   // before the GRU and the output layer, training only
+};
+// Throws std::invalid_argument naming the option when a value is out of range.
+void validate(const CaptchaNetOptions& options);
+
+// Reads a whole captcha without segmentation: four conv-BN-ReLU blocks (the image shrinks to
+// 1/8 in height and 1/4 in width), each column of features projected, a bidirectional GRU over
+// the columns, and per column log-probabilities of the 10 digits and the CTC blank.
+// Input: [B,1,height,width] float, grey 0..1, either polarity (each image is standardised
+// inside forward()). Output: [T,B,11] log-probabilities, T = width / 4 (ctc_loss's layout).
+class CaptchaNetImpl : public torch::nn::Module {
+ public:
+  explicit CaptchaNetImpl(const CaptchaNetOptions& options = {});
+  torch::Tensor forward(torch::Tensor x);
+  int64_t time_steps() const { return options_.width / 4; }
+  const CaptchaNetOptions& options() const { return options_; }
+
+ private:
+  CaptchaNetOptions options_;
+  torch::nn::Conv2d conv1_{nullptr}, conv2_{nullptr}, conv3_{nullptr}, conv4_{nullptr};
+  torch::nn::BatchNorm2d bn1_{nullptr}, bn2_{nullptr}, bn3_{nullptr}, bn4_{nullptr};
+  torch::nn::Linear project_{nullptr}, output_{nullptr};
+  torch::nn::GRU gru_{nullptr};
+  torch::nn::Dropout dropout_{nullptr};
+};
+TORCH_MODULE(CaptchaNet);
+
+// A decoded CTC output.
+struct CtcReading {
+  std::string text;                     // digits, left to right
+  std::vector<double> char_confidences;  // per digit: its highest probability over its frames
+  double confidence = 0.0;              // product of char_confidences; 0 for an empty text
+};
+
+// Best-path decoding of one sequence of log-probabilities [T,11]: the most probable labelling
+// of the frames, collapsed (repeats merged, blanks dropped). With a length constraint
+// (min_length > 0 or max_length >= 0) the best labelling whose text has min_length..max_length
+// digits, found by dynamic programming over (frame, digits so far, last label). Throws
+// std::invalid_argument for a bad shape or for a constraint no labelling of T frames meets.
+CtcReading ctc_decode(const torch::Tensor& log_probs, int64_t min_length = 0, int64_t max_length = -1);
+
+// ctc_decode for each sequence of a batch [T,B,11].
+std::vector<CtcReading> ctc_decode_batch(const torch::Tensor& log_probs, int64_t min_length = 0,
+                                         int64_t max_length = -1);
+
+// Mean CTC loss of a batch: log_probs [T,B,11] from CaptchaNet, `texts` the B true digit strings.
+torch::Tensor captcha_ctc_loss(const torch::Tensor& log_probs, const std::vector<std::string>& texts);
 
 }  // namespace digitnet

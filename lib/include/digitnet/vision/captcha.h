@@ -1,0 +1,118 @@
+#pragma once
+// The synthetic numeric-captcha renderer used for training and tests.
+//
+// Wide domain randomisation, organised in named style families so that whole families can be
+// held out of training and scored separately (an honest measure of generalisation to captcha
+// styles the model never saw):
+//
+//   font        hershey (OpenCV's vector faces), dejavu, liberation, freefont, ttf-other
+//               (TrueType files found under font_dir, drawn through cv::freetype)
+//   background  solid, gradient, texture
+//   ink         fill, outline (filled, with a contrasting rim), hollow (rim only)
+//   warp        wave, perspective
+//   noise       lines, curves, dots, speckle, grid
+//   finish      blur, jpeg
+//
+// Per character there is always some rotation, scale, vertical offset and spacing (down to
+// overlapping neighbours), and colour. A captcha is a pure function of (seed, index): the same
+// pair gives the same pixels on any thread, in any order.
+
+#include <opencv2/core.hpp>
+#include <torch/types.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace digitnet {
+
+struct CaptchaFamily {
+  std::string name;      // e.g. "wave"
+  std::string category;  // font, background, ink, warp, noise, finish
+};
+
+// Every family the renderer knows, in a fixed order.
+const std::vector<CaptchaFamily>& captcha_families();
+
+// "freefont,grid" -> {"freefont", "grid"}; "" -> {}. Throws std::invalid_argument naming
+// `flag` and the word for an unknown family.
+std::vector<std::string> parse_captcha_families(const std::string& text, const std::string& flag);
+
+struct CaptchaOptions {
+  int width = 160;  // pixels
+  int height = 60;
+  // Each captcha's size is drawn from [width/2, width*1.6] x [height*0.6, height*1.4] (training
+  // sees many aspect ratios); otherwise every captcha is exactly width x height.
+  bool random_size = false;
+  int min_length = 4;  // digits per captcha, drawn uniformly in [min_length, max_length]
+  int max_length = 8;
+  uint64_t seed = 0;
+  std::vector<std::string> exclude;  // families never used
+  // Families always used: of the exclusive categories (font, background, ink) one of those
+  // listed is picked; listed warps, noises and finishes are always applied.
+  std::vector<std::string> require;
+  std::filesystem::path font_dir = "/usr/share/fonts";  // searched recursively for .ttf/.otf
+};
+
+// Throws std::invalid_argument naming the option for sizes outside 16..2048 pixels, lengths
+// outside 1..16 or min > max, unknown family names, or a family both excluded and required.
+void validate(const CaptchaOptions& options);
+
+struct Captcha {
+  cv::Mat image;                      // CV_8UC3, BGR
+  std::string text;                   // the digits drawn, left to right
+  std::vector<std::string> families;  // the families used, in captcha_families() order
+};
+
+class CaptchaGenerator {
+ public:
+  // Validates the options and finds the TrueType fonts. Without fonts (or without OpenCV's
+  // freetype module) every font family falls back to Hershey faces, unless a TrueType family
+  // is required: then it throws std::runtime_error saying what to install.
+  explicit CaptchaGenerator(CaptchaOptions options);
+
+  // Captcha number `index` of this generator's seed. Thread-safe.
+  Captcha generate(uint64_t index) const;
+  // Captcha `index` with the given digits instead of random ones (1..16 digits).
+  Captcha generate(uint64_t index, const std::string& digits) const;
+
+  const CaptchaOptions& options() const { return options_; }
+  // The TrueType font families with at least one usable file ("dejavu", ...).
+  std::vector<std::string> font_families() const;
+  size_t font_count() const { return fonts_.size(); }
+
+  struct Font {
+    std::string path;
+    std::string family;
+  };
+
+ private:
+  CaptchaOptions options_;
+  std::vector<Font> fonts_;                    // usable, allowed TrueType files
+  std::vector<std::string> allowed_fonts_;     // font families that may be picked
+  std::vector<std::string> allowed_backgrounds_, allowed_inks_;
+  std::vector<std::string> optional_;          // warps, noises, finishes that may be applied
+};
+
+// The TrueType font files under `dir` with their family (dejavu, liberation, freefont,
+// ttf-other), sorted by path. Files without the ten digits are left out.
+std::vector<CaptchaGenerator::Font> find_captcha_fonts(const std::filesystem::path& dir);
+
+// True when OpenCV's freetype module was built in (TrueType fonts can be drawn).
+bool captcha_freetype_available();
+
+// Any image (grey, BGR, BGRA with transparency, 8 or 16 bit) as one grey CV_8UC1 image.
+// Transparent pixels are laid over a background that contrasts with the opaque ones, so
+// dark-on-transparent and light-on-transparent text both stay readable.
+cv::Mat captcha_grey(const cv::Mat& image);
+
+// A grey image resized to height x width as a float tensor [1,height,width] in 0..1, the
+// input CaptchaNet expects.
+torch::Tensor captcha_input(const cv::Mat& grey, int64_t height, int64_t width);
+
+// Captchas tiled `columns` wide on a white sheet, each labelled with its text below: the
+// picture of the generator's range in the README.
+cv::Mat captcha_sheet(const std::vector<Captcha>& captchas, int columns);
+
+}  // namespace digitnet

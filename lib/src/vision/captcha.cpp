@@ -1,0 +1,706 @@
+#include "digitnet/vision/captcha.h"
+
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+#ifdef DIGITNET_HAVE_FREETYPE
+#include <opencv2/freetype.hpp>
+#endif
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <stdexcept>
+#include <unordered_map>
+
+namespace digitnet {
+namespace {
+
+constexpr double kPi = 3.14159265358979323846;
+
+// splitmix64: tiny, fast and the same on every platform (std:: distributions are not).
+uint64_t mix64(uint64_t z) {
+  z += 0x9E3779B97F4A7C15ULL;
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+  return z ^ (z >> 31);
+}
+
+class Rng {
+ public:
+  explicit Rng(uint64_t seed) : state_(seed) {}
+  uint64_t next() { return mix64(state_ += 0x9E3779B97F4A7C15ULL); }
+  double uniform() { return double(next() >> 11) * (1.0 / 9007199254740992.0); }
+  double uniform(double lo, double hi) { return lo + (hi - lo) * uniform(); }
+  // Uniform integer in [lo, hi].
+  int integer(int lo, int hi) { return lo + int(next() % uint64_t(hi - lo + 1)); }
+  bool chance(double p) { return uniform() < p; }
+  template <typename T>
+  const T& pick(const std::vector<T>& v) { return v[next() % v.size()]; }
+
+ private:
+  uint64_t state_;
+};
+
+const std::vector<CaptchaFamily> kFamilies = {
+    {"hershey", "font"},     {"dejavu", "font"},     {"liberation", "font"},
+    {"freefont", "font"},    {"ttf-other", "font"},  {"solid", "background"},
+    {"gradient", "background"}, {"texture", "background"}, {"fill", "ink"},
+    {"outline", "ink"},      {"hollow", "ink"},      {"wave", "warp"},
+    {"perspective", "warp"}, {"lines", "noise"},     {"curves", "noise"},
+    {"dots", "noise"},       {"speckle", "noise"},   {"grid", "noise"},
+    {"blur", "finish"},      {"jpeg", "finish"},
+};
+
+// How often an optional family is applied when it is neither excluded nor required.
+double family_probability(const std::string& name) {
+  static const std::map<std::string, double> p = {
+      {"wave", 0.45}, {"perspective", 0.35}, {"lines", 0.35}, {"curves", 0.35}, {"dots", 0.3},
+      {"speckle", 0.25}, {"grid", 0.12}, {"blur", 0.35}, {"jpeg", 0.3}};
+  return p.at(name);
+}
+
+const std::string& category_of(const std::string& name) {
+  for (const auto& f : kFamilies)
+    if (f.name == name) return f.category;
+  throw std::invalid_argument("unknown captcha style family '" + name + "'");
+}
+
+bool contains(const std::vector<std::string>& v, const std::string& s) {
+  return std::find(v.begin(), v.end(), s) != v.end();
+}
+
+int luminance(const cv::Vec3b& c) { return (29 * c[0] + 150 * c[1] + 77 * c[2]) >> 8; }
+
+cv::Vec3b clamp_colour(double b, double g, double r) {
+  const auto c = [](double v) { return cv::saturate_cast<uchar>(v); };
+  return {c(b), c(g), c(r)};
+}
+
+// A colour whose luminance lies in [lo, hi], with random hue and saturation.
+cv::Vec3b colour_in(Rng& rng, int lo, int hi) {
+  const double target = rng.uniform(lo, hi);
+  const double sat = rng.chance(0.35) ? 0.0 : rng.uniform(20, 110);
+  cv::Vec3b c = clamp_colour(target + rng.uniform(-sat, sat), target + rng.uniform(-sat, sat),
+                             target + rng.uniform(-sat, sat));
+  // Pull the luminance back into range after clamping.
+  const int shift = int(target) - luminance(c);
+  return clamp_colour(c[0] + shift, c[1] + shift, c[2] + shift);
+}
+
+// Alpha-blends `colour` into `canvas` through `mask` (0..255) placed with its top-left at `tl`.
+void blend(cv::Mat& canvas, const cv::Mat& mask, cv::Point tl, const cv::Vec3b& colour,
+           double opacity = 1.0) {
+  const cv::Rect area = cv::Rect(tl, mask.size()) & cv::Rect(0, 0, canvas.cols, canvas.rows);
+  if (area.empty()) return;
+  const int a_scale = int(opacity * 256);
+  for (int y = area.y; y < area.y + area.height; ++y) {
+    const uchar* m = mask.ptr<uchar>(y - tl.y);
+    cv::Vec3b* px = canvas.ptr<cv::Vec3b>(y);
+    for (int x = area.x; x < area.x + area.width; ++x) {
+      const int a = (m[x - tl.x] * a_scale) >> 8;
+      if (a == 0) continue;
+      cv::Vec3b& p = px[x];
+      for (int k = 0; k < 3; ++k) p[k] = uchar((p[k] * (255 - a) + colour[k] * a + 127) / 255);
+    }
+  }
+}
+
+#ifdef DIGITNET_HAVE_FREETYPE
+// FreeType faces are not thread-safe: each thread loads its own, once per file.
+cv::freetype::FreeType2& thread_font(const std::string& path) {
+  thread_local std::unordered_map<std::string, cv::Ptr<cv::freetype::FreeType2>> cache;
+  auto it = cache.find(path);
+  if (it == cache.end()) {
+    auto ft = cv::freetype::createFreeType2();
+    ft->loadFontData(path, 0);
+    it = cache.emplace(path, ft).first;
+  }
+  return *it->second;
+}
+#endif
+
+// The digit as a tight 8-bit coverage mask about `height` pixels tall.
+cv::Mat glyph_mask(Rng& rng, const CaptchaGenerator::Font* font, char digit, int height) {
+  const std::string text(1, digit);
+#ifdef DIGITNET_HAVE_FREETYPE
+  if (font) {
+    // TrueType rendering (hinting bytecode) dominates the cost: keep each thread's rendered
+    // glyphs, by file, digit and height. Bounded: cleared when it grows past ~20 MB.
+    thread_local std::unordered_map<std::string, cv::Mat> cache;
+    const std::string key = font->path + '/' + digit + '/' + std::to_string(height);
+    const auto hit = cache.find(key);
+    if (hit != cache.end()) return hit->second;
+    if (cache.size() > 20000) cache.clear();
+    auto& ft = thread_font(font->path);
+    // FreeType's font height is the em size; digits are about 0.72 em tall in most faces.
+    const int em = std::max(6, int(height / 0.72));
+    // cv::freetype draws only into 3-channel images.
+    cv::Mat bgr = cv::Mat::zeros(height * 2, height + height / 2 + 4, CV_8UC3);
+    // In OpenCV 4.6's freetype module, bottomLeftOrigin=true puts `org` on the baseline.
+    ft.putText(bgr, text, cv::Point(height / 4, height * 3 / 2), em, cv::Scalar(255, 255, 255), -1,
+               cv::LINE_AA, true);
+    cv::Mat canvas;
+    cv::extractChannel(bgr, canvas, 0);
+    const cv::Rect box = cv::boundingRect(canvas);
+    cv::Mat out = box.empty() ? cv::Mat::zeros(height, height / 2 + 1, CV_8UC1) : canvas(box).clone();
+    cache.emplace(key, out);
+    return out;
+  }
+#else
+  (void)font;
+#endif
+  static const int faces[] = {cv::FONT_HERSHEY_SIMPLEX, cv::FONT_HERSHEY_PLAIN,
+                              cv::FONT_HERSHEY_DUPLEX,  cv::FONT_HERSHEY_COMPLEX,
+                              cv::FONT_HERSHEY_TRIPLEX, cv::FONT_HERSHEY_SCRIPT_SIMPLEX,
+                              cv::FONT_HERSHEY_SCRIPT_COMPLEX};
+  int face = faces[rng.integer(0, 6)];
+  if (rng.chance(0.25)) face |= cv::FONT_ITALIC;
+  const int thickness = rng.integer(1, std::max(1, height / 9));
+  int baseline = 0;
+  const cv::Size unit = cv::getTextSize(text, face, 1.0, thickness, &baseline);
+  const double scale = double(height) / std::max(1, unit.height);
+  cv::Mat canvas = cv::Mat::zeros(height * 2 + thickness * 2, height * 2, CV_8UC1);
+  cv::putText(canvas, text, cv::Point(height / 3, height * 3 / 2), face, scale, cv::Scalar(255), thickness,
+              cv::LINE_AA);
+  const cv::Rect box = cv::boundingRect(canvas);
+  if (box.empty()) return cv::Mat::zeros(height, height / 2 + 1, CV_8UC1);
+  return canvas(box).clone();
+}
+
+struct Glyph {
+  cv::Mat fill;  // coverage of the fill colour
+  cv::Mat rim;   // coverage of the rim colour (outline and hollow inks), may be empty
+  cv::Vec3b fill_colour, rim_colour;
+  cv::Rect ink_box;  // tight box of the ink inside the patch
+};
+
+// Rotates, scales and shears a tight mask; the result is again tight.
+cv::Mat transform_glyph(Rng& rng, const cv::Mat& mask) {
+  const double angle = rng.uniform(-28, 28) * kPi / 180;
+  const double sx = rng.uniform(0.8, 1.2), shear = rng.chance(0.3) ? rng.uniform(-0.3, 0.3) : 0.0;
+  // x' = R * [sx shear; 0 1] * (x - c), then shifted so that the result box starts at 0.
+  const double ca = std::cos(angle), sa = std::sin(angle);
+  const double a = ca * sx, b = ca * shear - sa, c = sa * sx, d = sa * shear + ca;
+  const double cx = mask.cols / 2.0, cy = mask.rows / 2.0;
+  double min_x = 1e9, max_x = -1e9, min_y = 1e9, max_y = -1e9;
+  for (const auto& [px, py] : {std::pair<double, double>{-cx, -cy}, {cx, -cy}, {cx, cy}, {-cx, cy}}) {
+    const double x = a * px + b * py, y = c * px + d * py;
+    min_x = std::min(min_x, x), max_x = std::max(max_x, x);
+    min_y = std::min(min_y, y), max_y = std::max(max_y, y);
+  }
+  const cv::Size size(int(std::ceil(max_x - min_x)) + 2, int(std::ceil(max_y - min_y)) + 2);
+  const double tx = -min_x + 1 - (a * cx + b * cy), ty = -min_y + 1 - (c * cx + d * cy);
+  const cv::Mat m = (cv::Mat_<double>(2, 3) << a, b, tx, c, d, ty);
+  cv::Mat out;
+  cv::warpAffine(mask, out, m, size, cv::INTER_LINEAR, cv::BORDER_CONSTANT, 0);
+  const cv::Rect box = cv::boundingRect(out);
+  return box.empty() ? mask : out(box).clone();
+}
+
+void draw_background(Rng& rng, cv::Mat& img, const std::string& kind, bool dark) {
+  const int lo = dark ? 0 : 165, hi = dark ? 95 : 255;
+  const cv::Vec3b a = colour_in(rng, lo, hi);
+  if (kind == "solid") {
+    img.setTo(cv::Scalar(a[0], a[1], a[2]));
+    return;
+  }
+  if (kind == "gradient") {
+    const cv::Vec3b b = colour_in(rng, lo, hi);
+    const double t = rng.uniform(0, 2 * kPi);
+    const double cx = std::cos(t), cy = std::sin(t);
+    const double span = std::abs(cx) * img.cols + std::abs(cy) * img.rows + 1e-9;
+    const double off = (cx < 0 ? -cx * img.cols : 0) + (cy < 0 ? -cy * img.rows : 0);
+    for (int y = 0; y < img.rows; ++y) {
+      auto* p = img.ptr<cv::Vec3b>(y);
+      for (int x = 0; x < img.cols; ++x) {
+        const double w = (x * cx + y * cy + off) / span;
+        for (int k = 0; k < 3; ++k) p[x][k] = uchar(a[k] + (b[k] - a[k]) * w);
+      }
+    }
+    return;
+  }
+  // texture: low-frequency colour noise plus a few soft blotches
+  img.setTo(cv::Scalar(a[0], a[1], a[2]));
+  const int cell = rng.integer(4, 16);
+  cv::Mat small(std::max(2, img.rows / cell), std::max(2, img.cols / cell), CV_32FC3);
+  const double amp = rng.uniform(15, 45);
+  for (int y = 0; y < small.rows; ++y)
+    for (int x = 0; x < small.cols; ++x) {
+      const double common = rng.uniform(-amp, amp);
+      small.at<cv::Vec3f>(y, x) = cv::Vec3f(float(common + rng.uniform(-amp, amp) * 0.4),
+                                            float(common + rng.uniform(-amp, amp) * 0.4),
+                                            float(common + rng.uniform(-amp, amp) * 0.4));
+    }
+  cv::Mat big;
+  cv::resize(small, big, img.size(), 0, 0, cv::INTER_CUBIC);
+  cv::Mat base;
+  img.convertTo(base, CV_32FC3);
+  base += big;
+  base.convertTo(img, CV_8UC3);
+  const int blotches = rng.integer(0, 6);
+  for (int i = 0; i < blotches; ++i) {
+    const cv::Vec3b c = colour_in(rng, lo, hi);
+    cv::ellipse(img, cv::Point(rng.integer(0, img.cols), rng.integer(0, img.rows)),
+                cv::Size(rng.integer(3, img.cols / 4 + 4), rng.integer(3, img.rows / 3 + 4)),
+                rng.uniform(0, 180), 0, 360, cv::Scalar(c[0], c[1], c[2]), -1, cv::LINE_AA);
+  }
+}
+
+void draw_grid(Rng& rng, cv::Mat& img, const cv::Vec3b& colour) {
+  const int step = rng.integer(5, 16);
+  const int thick = rng.chance(0.8) ? 1 : 2;
+  const cv::Scalar c(colour[0], colour[1], colour[2]);
+  const int ox = rng.integer(0, step), oy = rng.integer(0, step);
+  const bool diagonal = rng.chance(0.3);
+  const int reach = img.cols + img.rows;
+  for (int x = ox - (diagonal ? reach : 0); x < img.cols + (diagonal ? reach : 0); x += step) {
+    const int dx = diagonal ? img.rows : 0;
+    cv::line(img, {x, 0}, {x + dx, img.rows}, c, thick, cv::LINE_8);
+  }
+  for (int y = oy; y < img.rows; y += step) cv::line(img, {0, y}, {img.cols, y}, c, thick, cv::LINE_8);
+}
+
+}  // namespace
+
+const std::vector<CaptchaFamily>& captcha_families() { return kFamilies; }
+
+std::vector<std::string> parse_captcha_families(const std::string& text, const std::string& flag) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t comma = text.find(',', start);
+    if (comma == std::string::npos) comma = text.size();
+    const std::string word = text.substr(start, comma - start);
+    if (!word.empty()) {
+      bool known = false;
+      for (const auto& f : kFamilies) known = known || f.name == word;
+      if (!known) {
+        std::string names;
+        for (const auto& f : kFamilies) names += (names.empty() ? "" : ", ") + f.name;
+        throw std::invalid_argument(flag + ": unknown captcha style family '" + word +
+                                    "' (known: " + names + ")");
+      }
+      if (!contains(out, word)) out.push_back(word);
+    }
+    start = comma + 1;
+  }
+  return out;
+}
+
+void validate(const CaptchaOptions& o) {
+  if (o.width < 16 || o.width > 2048 || o.height < 16 || o.height > 2048)
+    throw std::invalid_argument("captcha size must be between 16 and 2048 pixels per side, not " +
+                                std::to_string(o.width) + "x" + std::to_string(o.height));
+  if (o.min_length < 1 || o.max_length > 16 || o.min_length > o.max_length)
+    throw std::invalid_argument("captcha length must be within 1..16 with min <= max, not " +
+                                std::to_string(o.min_length) + "-" + std::to_string(o.max_length));
+  for (const auto& name : o.exclude) category_of(name);
+  for (const auto& name : o.require) {
+    category_of(name);
+    if (contains(o.exclude, name))
+      throw std::invalid_argument("captcha style family '" + name + "' is both excluded and required");
+  }
+}
+
+bool captcha_freetype_available() {
+#ifdef DIGITNET_HAVE_FREETYPE
+  return true;
+#else
+  return false;
+#endif
+}
+
+std::vector<CaptchaGenerator::Font> find_captcha_fonts(const std::filesystem::path& dir) {
+  std::vector<CaptchaGenerator::Font> fonts;
+  if (!captcha_freetype_available()) return fonts;
+  std::error_code ec;
+  if (!std::filesystem::is_directory(dir, ec)) return fonts;
+  for (auto it = std::filesystem::recursive_directory_iterator(
+           dir, std::filesystem::directory_options::skip_permission_denied, ec);
+       !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+    if (!it->is_regular_file(ec)) continue;
+    std::string ext = it->path().extension().string();
+    std::transform(ext.begin(), ext.end(), ext.begin(), ::tolower);
+    if (ext != ".ttf" && ext != ".otf") continue;
+    std::string name = it->path().filename().string();
+    std::transform(name.begin(), name.end(), name.begin(), ::tolower);
+    // Symbol and maths faces draw no ordinary digits.
+    if (name.find("math") != std::string::npos || name.find("symbol") != std::string::npos) continue;
+    std::string family = "ttf-other";
+    if (name.rfind("dejavu", 0) == 0) family = "dejavu";
+    else if (name.rfind("liberation", 0) == 0) family = "liberation";
+    else if (name.rfind("free", 0) == 0) family = "freefont";
+    fonts.push_back({it->path().string(), family});
+  }
+  std::sort(fonts.begin(), fonts.end(), [](const auto& a, const auto& b) { return a.path < b.path; });
+  return fonts;
+}
+
+CaptchaGenerator::CaptchaGenerator(CaptchaOptions options) : options_(std::move(options)) {
+  validate(options_);
+  const auto allowed = [&](const std::string& name) { return !contains(options_.exclude, name); };
+  const auto required_in = [&](const std::string& category) {
+    std::vector<std::string> r;
+    for (const auto& f : kFamilies)
+      if (f.category == category && contains(options_.require, f.name)) r.push_back(f.name);
+    return r;
+  };
+  for (const auto& font : find_captcha_fonts(options_.font_dir))
+    if (allowed(font.family)) fonts_.push_back(font);
+
+  // Fonts: the required ones, else every allowed family that has files (Hershey always has).
+  auto req_fonts = required_in("font");
+  for (const auto& f : req_fonts)
+    if (f != "hershey" && std::none_of(fonts_.begin(), fonts_.end(), [&](const Font& x) { return x.family == f; }))
+      throw std::runtime_error("captcha font family '" + f + "' is required but no such font was found under " +
+                               options_.font_dir.string() +
+                               (captcha_freetype_available() ? " (install fonts-dejavu-core fonts-freefont-ttf "
+                                                                "fonts-liberation2)"
+                                                              : " (OpenCV was built without freetype)"));
+  if (!req_fonts.empty()) {
+    allowed_fonts_ = req_fonts;
+  } else {
+    if (allowed("hershey")) allowed_fonts_.push_back("hershey");
+    for (const auto& f : font_families()) allowed_fonts_.push_back(f);
+    if (allowed_fonts_.empty()) allowed_fonts_.push_back("hershey");  // the graceful fallback
+  }
+  const auto exclusive = [&](const std::string& category, const std::string& fallback) {
+    auto r = required_in(category);
+    if (!r.empty()) return r;
+    for (const auto& f : kFamilies)
+      if (f.category == category && allowed(f.name)) r.push_back(f.name);
+    if (r.empty()) r.push_back(fallback);
+    return r;
+  };
+  allowed_backgrounds_ = exclusive("background", "solid");
+  allowed_inks_ = exclusive("ink", "fill");
+  for (const auto& f : kFamilies)
+    if ((f.category == "warp" || f.category == "noise" || f.category == "finish") && allowed(f.name))
+      optional_.push_back(f.name);
+}
+
+std::vector<std::string> CaptchaGenerator::font_families() const {
+  std::vector<std::string> out;
+  for (const auto& f : fonts_)
+    if (!contains(out, f.family)) out.push_back(f.family);
+  return out;
+}
+
+Captcha CaptchaGenerator::generate(uint64_t index) const {
+  Rng rng(mix64(options_.seed * 0x2545F4914F6CDD1DULL + 0x1234567ULL) ^ mix64(index));
+  const int n = rng.integer(options_.min_length, options_.max_length);
+  std::string digits;
+  for (int i = 0; i < n; ++i) digits += char('0' + rng.integer(0, 9));
+  return generate(index, digits);
+}
+
+Captcha CaptchaGenerator::generate(uint64_t index, const std::string& digits) const {
+  if (digits.empty() || digits.size() > 16 ||
+      !std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; }))
+    throw std::invalid_argument("captcha text must be 1 to 16 digits, not '" + digits + "'");
+  // A second stream, so the style does not depend on how the digits were drawn.
+  Rng rng(mix64(options_.seed ^ 0xC0FFEE1234567ULL) ^ mix64(index * 0x9E3779B97F4A7C15ULL + 7));
+  const int n = int(digits.size());
+
+  int width = options_.width, height = options_.height;
+  if (options_.random_size) {
+    height = std::clamp(int(options_.height * rng.uniform(0.6, 1.4)), 16, 2048);
+    const double per_char = rng.uniform(0.42, 0.95);
+    width = std::clamp(int(height * (n * per_char + rng.uniform(0.2, 0.8))), height + height / 2, 2048);
+  }
+
+  std::set<std::string> used;
+  const std::string font_family = rng.pick(allowed_fonts_);
+  const std::string background = rng.pick(allowed_backgrounds_);
+  const std::string ink = rng.pick(allowed_inks_);
+  used.insert(font_family);
+  used.insert(background);
+  used.insert(ink);
+  std::set<std::string> effects;
+  for (const auto& name : optional_)
+    if (contains(options_.require, name) || rng.chance(family_probability(name))) effects.insert(name);
+  used.insert(effects.begin(), effects.end());
+  const auto on = [&](const char* name) { return effects.count(name) > 0; };
+
+  std::vector<const Font*> family_fonts;
+  for (const auto& f : fonts_)
+    if (f.family == font_family) family_fonts.push_back(&f);
+  // One face for the whole captcha, or (a third of the time) one per character.
+  const Font* captcha_font = family_fonts.empty() ? nullptr : family_fonts[rng.next() % family_fonts.size()];
+  const bool mixed_faces = rng.chance(0.3);
+
+  const bool dark = rng.chance(0.25);
+  cv::Mat img(height, width, CV_8UC3);
+  draw_background(rng, img, background, dark);
+  const int ink_lo = dark ? 160 : 0, ink_hi = dark ? 255 : 100;
+  const bool one_colour = rng.chance(0.5);
+  const cv::Vec3b text_colour = colour_in(rng, ink_lo, ink_hi);
+  const bool grid_behind = rng.chance(0.6);
+  if (on("grid") && grid_behind)
+    draw_grid(rng, img, rng.chance(0.5) ? colour_in(rng, dark ? 60 : 110, dark ? 140 : 200) : text_colour);
+
+  // Characters: glyph masks, transformed, with their colours.
+  const int char_h = std::max(8, int(height * rng.uniform(0.45, 0.72)));
+  std::vector<Glyph> glyphs;
+  for (int i = 0; i < n; ++i) {
+    const Font* font = captcha_font;
+    if (mixed_faces && !family_fonts.empty()) font = family_fonts[rng.next() % family_fonts.size()];
+    const int h = std::max(6, int(char_h * rng.uniform(0.82, 1.18)));
+    cv::Mat mask = transform_glyph(rng, glyph_mask(rng, font, digits[size_t(i)], h));
+    Glyph g;
+    g.fill_colour = one_colour ? text_colour : colour_in(rng, ink_lo, ink_hi);
+    if (ink == "fill") {
+      g.fill = mask;
+    } else {
+      const int k = std::max(1, h / 16) + (rng.chance(0.4) ? 1 : 0);
+      const cv::Mat kernel = cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(2 * k + 1, 2 * k + 1));
+      cv::Mat grown;
+      cv::copyMakeBorder(mask, grown, k, k, k, k, cv::BORDER_CONSTANT, 0);
+      if (ink == "outline") {
+        cv::Mat dilated;
+        cv::dilate(grown, dilated, kernel);
+        g.rim = dilated;
+        g.fill = grown;
+        g.rim_colour = g.fill_colour;
+        // The fill takes a colour near the background's, the rim carries the contrast.
+        g.fill_colour = colour_in(rng, dark ? 0 : 150, dark ? 110 : 255);
+      } else {  // hollow
+        cv::Mat eroded;
+        cv::erode(grown, eroded, cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(3, 3)));
+        cv::Mat dilated;
+        cv::dilate(grown, dilated, cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(2 * (k / 2) + 3, 2 * (k / 2) + 3)));
+        g.rim = dilated - eroded;
+        g.rim_colour = g.fill_colour;
+      }
+    }
+    glyphs.push_back(g);
+  }
+
+  // Layout: advances of 70..115% of each glyph's width (neighbours overlap below 100%),
+  // squeezed to fit the width, with vertical jitter.
+  const double spacing = rng.uniform(0.72, 1.12);
+  std::vector<double> advance(static_cast<size_t>(n));
+  double total = 0;
+  for (int i = 0; i < n; ++i) {
+    const cv::Mat& m = glyphs[size_t(i)].rim.empty() ? glyphs[size_t(i)].fill : glyphs[size_t(i)].rim;
+    advance[size_t(i)] = m.cols * (i + 1 < n ? spacing * rng.uniform(0.92, 1.08) : 1.0);
+    total += advance[size_t(i)];
+  }
+  const double margin = width * rng.uniform(0.02, 0.08);
+  const double room = width - 2 * margin;
+  double fit = total > room ? room / total : 1.0;
+  if (fit < 1.0) {
+    for (auto& g : glyphs) {
+      const auto shrink = [&](cv::Mat& m) {
+        if (m.empty()) return;
+        cv::resize(m, m, cv::Size(std::max(1, int(m.cols * fit)), std::max(1, int(m.rows * std::sqrt(fit)))),
+                   0, 0, cv::INTER_AREA);
+      };
+      shrink(g.fill);
+      shrink(g.rim);
+    }
+    for (auto& a : advance) a *= fit;
+    total *= fit;
+  }
+  double x = margin + rng.uniform(0, std::max(0.0, room - total));
+  const double baseline_y = height / 2.0 + rng.uniform(-0.08, 0.08) * height;
+  for (int i = 0; i < n; ++i) {
+    Glyph& g = glyphs[size_t(i)];
+    const cv::Mat& outer = g.rim.empty() ? g.fill : g.rim;
+    const double slack = std::max(0.0, (height - outer.rows) / 2.0);
+    const int cy = int(baseline_y + rng.uniform(-0.6, 0.6) * std::min(slack, height * 0.18));
+    const cv::Point tl(int(x), cy - outer.rows / 2);
+    if (!g.rim.empty() && ink == "outline") {
+      blend(img, g.rim, tl, g.rim_colour);
+      const cv::Point off((g.rim.cols - g.fill.cols) / 2, (g.rim.rows - g.fill.rows) / 2);
+      blend(img, g.fill, tl + off, g.fill_colour);
+    } else if (!g.rim.empty()) {
+      blend(img, g.rim, tl, g.rim_colour);
+    } else {
+      blend(img, g.fill, tl, g.fill_colour, rng.uniform(0.85, 1.0));
+    }
+    x += advance[size_t(i)];
+  }
+
+  // Clutter across the text.
+  const auto noise_colour = [&]() {
+    return rng.chance(0.55) ? text_colour : colour_in(rng, ink_lo, std::min(255, ink_hi + 40));
+  };
+  if (on("lines")) {
+    const int count = rng.integer(1, 4);
+    for (int i = 0; i < count; ++i) {
+      const cv::Vec3b c = noise_colour();
+      cv::line(img, {rng.integer(0, width / 4), rng.integer(0, height)},
+               {rng.integer(3 * width / 4, width), rng.integer(0, height)}, cv::Scalar(c[0], c[1], c[2]),
+               rng.integer(1, std::max(1, height / 20)), cv::LINE_AA);
+    }
+  }
+  if (on("curves")) {
+    const int count = rng.integer(1, 3);
+    for (int i = 0; i < count; ++i) {
+      const cv::Vec3b c = noise_colour();
+      std::vector<cv::Point> pts;
+      const double amp = rng.uniform(0.05, 0.3) * height, period = rng.uniform(0.5, 2.0) * width;
+      const double phase = rng.uniform(0, 2 * kPi), y0 = rng.uniform(0.25, 0.75) * height;
+      const double tilt = rng.uniform(-0.3, 0.3) * height / width;
+      const int x0 = rng.integer(0, width / 3), x1 = rng.integer(2 * width / 3, width);
+      for (int px = x0; px <= x1; px += 3)
+        pts.emplace_back(px, int(y0 + amp * std::sin(2 * kPi * px / period + phase) + tilt * (px - x0)));
+      cv::polylines(img, pts, false, cv::Scalar(c[0], c[1], c[2]), rng.integer(1, std::max(1, height / 15)),
+                    cv::LINE_AA);
+    }
+  }
+  if (on("dots")) {
+    const int count = rng.integer(width * height / 400, width * height / 60);
+    const bool same = rng.chance(0.5);
+    const cv::Vec3b c0 = noise_colour();
+    for (int i = 0; i < count; ++i) {
+      const cv::Vec3b c = same ? c0 : colour_in(rng, 0, 255);
+      cv::circle(img, {rng.integer(0, width - 1), rng.integer(0, height - 1)}, rng.integer(0, 2),
+                 cv::Scalar(c[0], c[1], c[2]), -1, cv::LINE_8);
+    }
+  }
+  if (on("grid") && !grid_behind) draw_grid(rng, img, noise_colour());
+
+  // Whole-image warps.
+  if (on("wave")) {
+    cv::Mat mx(height, width, CV_32FC1), my(height, width, CV_32FC1);
+    const double ax = rng.uniform(0.5, 0.04 * width + 1), ay = rng.uniform(1.0, 0.1 * height + 1);
+    const double lx = rng.uniform(0.4, 1.5) * width, ly = rng.uniform(0.5, 2.0) * height;
+    const double px = rng.uniform(0, 2 * kPi), py = rng.uniform(0, 2 * kPi);
+    std::vector<float> dy(static_cast<size_t>(width));
+    for (int xx = 0; xx < width; ++xx) dy[size_t(xx)] = float(ay * std::sin(2 * kPi * xx / lx + py));
+    for (int y = 0; y < height; ++y) {
+      float* rx = mx.ptr<float>(y);
+      float* ry = my.ptr<float>(y);
+      const float sx = float(ax * std::sin(2 * kPi * y / ly + px));
+      for (int xx = 0; xx < width; ++xx) {
+        rx[xx] = float(xx) + sx;
+        ry[xx] = float(y) + dy[size_t(xx)];
+      }
+    }
+    cv::Mat out;
+    cv::remap(img, out, mx, my, cv::INTER_LINEAR, cv::BORDER_REPLICATE);
+    img = out;
+  }
+  if (on("perspective")) {
+    const float w = float(width), h = float(height);
+    const auto j = [&](double frac, double side) { return float(rng.uniform(-frac, frac) * side); };
+    const cv::Point2f src[4] = {{0, 0}, {w, 0}, {w, h}, {0, h}};
+    const cv::Point2f dst[4] = {{j(0.05, w), j(0.12, h)},
+                                {w + j(0.05, w), j(0.12, h)},
+                                {w + j(0.05, w), h + j(0.12, h)},
+                                {j(0.05, w), h + j(0.12, h)}};
+    cv::Mat out;
+    cv::warpPerspective(img, out, cv::getPerspectiveTransform(src, dst), img.size(), cv::INTER_LINEAR,
+                        cv::BORDER_REPLICATE);
+    img = out;
+  }
+  if (on("speckle")) {
+    const double density = rng.uniform(0.01, 0.08);
+    const int sigma = rng.integer(0, 25);
+    for (int y = 0; y < height; ++y) {
+      auto* p = img.ptr<cv::Vec3b>(y);
+      for (int xx = 0; xx < width; ++xx) {
+        if (sigma > 0) {
+          const int d = int((rng.uniform() + rng.uniform() + rng.uniform() - 1.5) * 2 * sigma);
+          p[xx] = clamp_colour(p[xx][0] + d, p[xx][1] + d, p[xx][2] + d);
+        }
+        if (rng.uniform() < density) {
+          const uchar v = rng.chance(0.5) ? uchar(rng.integer(0, 60)) : uchar(rng.integer(195, 255));
+          p[xx] = cv::Vec3b(v, v, v);
+        }
+      }
+    }
+  }
+  if (on("blur")) {
+    const double sigma = rng.uniform(0.5, 0.6 + height / 60.0);
+    cv::GaussianBlur(img, img, cv::Size(0, 0), sigma);
+  }
+  if (on("jpeg")) {
+    std::vector<uchar> buf;
+    cv::imencode(".jpg", img, buf, {cv::IMWRITE_JPEG_QUALITY, rng.integer(12, 60)});
+    img = cv::imdecode(buf, cv::IMREAD_COLOR);
+  }
+
+  Captcha out;
+  out.image = img;
+  out.text = digits;
+  for (const auto& f : kFamilies)
+    if (used.count(f.name)) out.families.push_back(f.name);
+  return out;
+}
+
+cv::Mat captcha_grey(const cv::Mat& image) {
+  if (image.empty()) throw std::invalid_argument("captcha_grey: empty image");
+  cv::Mat img = image;
+  if (img.depth() == CV_16U) img.convertTo(img, CV_8U, 1.0 / 257.0);
+  else if (img.depth() == CV_32F || img.depth() == CV_64F) img.convertTo(img, CV_8U, 255.0);
+  else if (img.depth() != CV_8U) img.convertTo(img, CV_8U);
+  cv::Mat grey;
+  if (img.channels() == 1) return img.clone();
+  if (img.channels() == 3) {
+    cv::cvtColor(img, grey, cv::COLOR_BGR2GRAY);
+    return grey;
+  }
+  if (img.channels() == 2) {  // grey + alpha
+    std::vector<cv::Mat> ch;
+    cv::split(img, ch);
+    cv::Mat bgra;
+    cv::merge(std::vector<cv::Mat>{ch[0], ch[0], ch[0], ch[1]}, bgra);
+    img = bgra;
+  }
+  if (img.channels() != 4)
+    throw std::invalid_argument("captcha_grey: images need 1 to 4 channels, not " + std::to_string(img.channels()));
+  std::vector<cv::Mat> ch;
+  cv::split(img, ch);
+  cv::cvtColor(img, grey, cv::COLOR_BGRA2GRAY);
+  // Lay the image over white, or over black when its opaque pixels are mostly light.
+  const double alpha_sum = cv::sum(ch[3])[0];
+  if (alpha_sum >= 255.0 * img.total() - 0.5) return grey;
+  cv::Mat g32, a32;
+  grey.convertTo(g32, CV_32F);
+  ch[3].convertTo(a32, CV_32F, 1.0 / 255.0);
+  const double opaque_mean = alpha_sum > 0 ? cv::sum(g32.mul(a32))[0] / (alpha_sum / 255.0) : 0.0;
+  const float under = opaque_mean > 127 ? 0.0f : 255.0f;
+  cv::Mat out32 = g32.mul(a32) + (1.0f - a32) * under;
+  cv::Mat out;
+  out32.convertTo(out, CV_8U);
+  return out;
+}
+
+torch::Tensor captcha_input(const cv::Mat& grey, int64_t height, int64_t width) {
+  if (grey.empty() || grey.type() != CV_8UC1)
+    throw std::invalid_argument("captcha_input needs a non-empty grey 8-bit image");
+  cv::Mat resized;
+  const bool shrink = grey.cols > width && grey.rows > height;
+  cv::resize(grey, resized, cv::Size(int(width), int(height)), 0, 0, shrink ? cv::INTER_AREA : cv::INTER_LINEAR);
+  auto t = torch::from_blob(resized.data, {1, height, width}, torch::kUInt8).to(torch::kFloat);
+  return t.div_(255.0);
+}
+
+cv::Mat captcha_sheet(const std::vector<Captcha>& captchas, int columns) {
+  if (captchas.empty() || columns < 1) throw std::invalid_argument("captcha_sheet needs captchas and columns >= 1");
+  int cw = 0, ch = 0;
+  for (const auto& c : captchas) {
+    cw = std::max(cw, c.image.cols);
+    ch = std::max(ch, c.image.rows);
+  }
+  const int label_h = 16, gap = 6;
+  const int rows = int((captchas.size() + size_t(columns) - 1) / size_t(columns));
+  cv::Mat sheet(rows * (ch + label_h + gap) + gap, columns * (cw + gap) + gap, CV_8UC3, cv::Scalar(255, 255, 255));
+  for (size_t i = 0; i < captchas.size(); ++i) {
+    const int r = int(i) / columns, c = int(i) % columns;
+    const cv::Point tl(gap + c * (cw + gap), gap + r * (ch + label_h + gap));
+    captchas[i].image.copyTo(sheet(cv::Rect(tl, captchas[i].image.size())));
+    cv::putText(sheet, captchas[i].text, tl + cv::Point(2, captchas[i].image.rows + 12), cv::FONT_HERSHEY_PLAIN,
+                0.9, cv::Scalar(40, 40, 40), 1, cv::LINE_AA);
+  }
+  return sheet;
+}
+
+}  // namespace digitnet

@@ -1,0 +1,312 @@
+#include "digitnet/vision/captcha_reader.h"
+
+#include "digitnet/checkpoint.h"
+#include "digitnet/vision/captcha.h"
+#include "digitnet/vision/captcha_task.h"
+
+#include <opencv2/core/utils/logger.hpp>
+#include <opencv2/imgcodecs.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <fstream>
+#include <iterator>
+#include <stdexcept>
+
+namespace digitnet {
+namespace {
+
+std::string lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return char(std::tolower(c)); });
+  return s;
+}
+
+bool all_digits(const std::string& s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+std::string trim(const std::string& s) {
+  const auto b = s.find_first_not_of(" \t\r\n\"");
+  if (b == std::string::npos) return "";
+  const auto e = s.find_last_not_of(" \t\r\n\"");
+  return s.substr(b, e - b + 1);
+}
+
+uint32_t be32(const std::vector<unsigned char>& b, size_t at) {
+  return uint32_t(b[at]) << 24 | uint32_t(b[at + 1]) << 16 | uint32_t(b[at + 2]) << 8 | uint32_t(b[at + 3]);
+}
+
+// Width and height from the file header, before decoding (PNG, JPEG); {0,0} when unknown.
+cv::Size header_size(const std::vector<unsigned char>& b) {
+  if (b.size() >= 24 && b[0] == 0x89 && b[1] == 'P' && b[2] == 'N' && b[3] == 'G')
+    return {int(std::min<uint32_t>(be32(b, 16), 1u << 30)), int(std::min<uint32_t>(be32(b, 20), 1u << 30))};
+  if (b.size() >= 4 && b[0] == 0xFF && b[1] == 0xD8) {
+    size_t i = 2;
+    while (i + 9 < b.size()) {
+      if (b[i] != 0xFF) return {};
+      const int marker = b[i + 1];
+      const size_t len = size_t(b[i + 2]) << 8 | b[i + 3];
+      if (marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 && marker != 0xCC)
+        return {int(b[i + 7]) << 8 | b[i + 8], int(b[i + 5]) << 8 | b[i + 6]};
+      i += 2 + len;
+    }
+  }
+  return {};
+}
+
+// Truncation that the decoders let through (libjpeg fills a cut-off JPEG with grey and only
+// warns): the end markers must be there.
+void check_complete(const std::vector<unsigned char>& b, const std::string& name) {
+  if (b.size() >= 8 && b[0] == 0x89 && b[1] == 'P' && b[2] == 'N' && b[3] == 'G') {
+    static const unsigned char iend[] = {'I', 'E', 'N', 'D'};
+    if (std::search(b.end() - std::min<long>(long(b.size()), 64), b.end(), std::begin(iend), std::end(iend)) ==
+        b.end())
+      throw std::runtime_error(name + ": PNG file is truncated (no IEND chunk)");
+  }
+  if (b.size() >= 2 && b[0] == 0xFF && b[1] == 0xD8) {
+    size_t end = b.size();
+    while (end > 2 && b[end - 1] == 0) --end;  // some encoders pad with zeros
+    if (end < 4 || b[end - 2] != 0xFF || b[end - 1] != 0xD9)
+      throw std::runtime_error(name + ": JPEG file is truncated (no end-of-image marker)");
+  }
+}
+
+}  // namespace
+
+CaptchaLength parse_captcha_length(const std::string& text, const std::string& flag) {
+  const std::string t = trim(text);
+  if (t.empty() || t == "any") return {};
+  const auto bad = [&] {
+    return std::invalid_argument(flag + " must be N or MIN-MAX digits within 1..16, not '" + text + "'");
+  };
+  const auto dash = t.find('-');
+  const std::string a = t.substr(0, dash), b = dash == std::string::npos ? a : t.substr(dash + 1);
+  if (!all_digits(a) || !all_digits(b) || a.size() > 2 || b.size() > 2) throw bad();
+  CaptchaLength l{std::stoi(a), std::stoi(b)};
+  if (l.min < 1 || l.max > 16 || l.min > l.max) throw bad();
+  return l;
+}
+
+CaptchaReader::CaptchaReader(const std::filesystem::path& checkpoint, const torch::Device& device,
+                             CaptchaReaderOptions options)
+    : device_(device), options_(options) {
+  CheckpointReader reader(checkpoint);
+  reader.expect_kind("captcha");
+  net_ = CaptchaNet(captcha_net_options(reader.manifest()));
+  reader.load_weights(*net_);
+  net_->to(device_);
+  net_->eval();
+}
+
+CaptchaReader::CaptchaReader(CaptchaNet net, const torch::Device& device, CaptchaReaderOptions options)
+    : net_(std::move(net)), device_(device), options_(options) {
+  net_->to(device_);
+  net_->eval();
+}
+
+CaptchaReading CaptchaReader::read(const cv::Mat& image) { return read(std::vector<cv::Mat>{image}).at(0); }
+
+std::vector<CaptchaReading> CaptchaReader::read(const std::vector<cv::Mat>& images) {
+  std::vector<CaptchaReading> out;
+  out.reserve(images.size());
+  const auto& o = net_->options();
+  const int64_t batch = std::max<int64_t>(1, options_.batch_size);
+  torch::InferenceMode guard;
+  for (size_t i = 0; i < images.size(); i += size_t(batch)) {
+    const size_t end = std::min(images.size(), i + size_t(batch));
+    auto input = torch::empty({int64_t(end - i), 1, o.height, o.width});
+    for (size_t j = i; j < end; ++j) input[int64_t(j - i)] = captcha_input(captcha_grey(images[j]), o.height, o.width);
+    const auto log_probs = net_->forward(input.to(device_));
+    for (const auto& r : ctc_decode_batch(log_probs, options_.length.min, options_.length.max)) {
+      CaptchaReading reading;
+      reading.text = r.text;
+      reading.confidence = r.confidence;
+      reading.char_confidences = r.char_confidences;
+      reading.retry = r.confidence < options_.retry_below;
+      out.push_back(std::move(reading));
+    }
+  }
+  return out;
+}
+
+cv::Mat read_captcha_image(const std::filesystem::path& file) {
+  const std::string name = file.string();
+  std::error_code ec;
+  if (!std::filesystem::exists(file, ec)) throw std::runtime_error(name + ": no such file");
+  if (std::filesystem::is_directory(file, ec)) throw std::runtime_error(name + ": is a folder, not an image");
+  const auto size = std::filesystem::file_size(file, ec);
+  if (ec) throw std::runtime_error(name + ": cannot read (" + ec.message() + ")");
+  if (size == 0) throw std::runtime_error(name + ": empty file");
+  if (size > (64u << 20)) throw std::runtime_error(name + ": file too large for a captcha (" +
+                                                   std::to_string(size >> 20) + " MB)");
+  std::ifstream in(file, std::ios::binary);
+  std::vector<unsigned char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (!in.good() && !in.eof()) throw std::runtime_error(name + ": cannot read");
+
+  cv::Mat image;
+  if (bytes.size() >= 6 && std::equal(bytes.begin(), bytes.begin() + 3, "GIF")) {
+    image = decode_gif(bytes, name);
+  } else {
+    const cv::Size declared = header_size(bytes);
+    if (declared.width > kMaxCaptchaSide || declared.height > kMaxCaptchaSide)
+      throw std::runtime_error(name + ": image too large (" + std::to_string(declared.width) + "x" +
+                               std::to_string(declared.height) + " pixels; at most " +
+                               std::to_string(kMaxCaptchaSide) + " per side)");
+    check_complete(bytes, name);
+    // The decoders' own warnings would add lines to the one error this function reports.
+    const auto level = cv::utils::logging::setLogLevel(cv::utils::logging::LOG_LEVEL_SILENT);
+    try {
+      image = cv::imdecode(bytes, cv::IMREAD_UNCHANGED);
+    } catch (const cv::Exception&) {
+      image.release();
+    }
+    cv::utils::logging::setLogLevel(level);
+    if (image.empty()) throw std::runtime_error(name + ": not an image, or a corrupt or truncated one");
+  }
+  if (image.cols > kMaxCaptchaSide || image.rows > kMaxCaptchaSide)
+    throw std::runtime_error(name + ": image too large (" + std::to_string(image.cols) + "x" +
+                             std::to_string(image.rows) + " pixels)");
+  if (image.cols < 8 || image.rows < 8)
+    throw std::runtime_error(name + ": image too small to be a captcha (" + std::to_string(image.cols) + "x" +
+                             std::to_string(image.rows) + " pixels, at least 8x8)");
+  return image;
+}
+
+std::vector<std::filesystem::path> captcha_image_files(const std::filesystem::path& file_or_dir) {
+  std::error_code ec;
+  if (!std::filesystem::exists(file_or_dir, ec))
+    throw std::runtime_error(file_or_dir.string() + ": no such file or folder");
+  if (!std::filesystem::is_directory(file_or_dir, ec)) return {file_or_dir};
+  static const std::vector<std::string> exts = {".png", ".jpg", ".jpeg", ".gif", ".bmp", ".tif",
+                                                ".tiff", ".webp", ".pgm", ".ppm", ".pnm"};
+  std::vector<std::filesystem::path> files;
+  for (const auto& entry : std::filesystem::directory_iterator(file_or_dir, ec)) {
+    if (entry.is_directory(ec)) continue;
+    const auto ext = lower(entry.path().extension().string());
+    if (std::find(exts.begin(), exts.end(), ext) != exts.end()) files.push_back(entry.path());
+  }
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+std::vector<CaptchaFileResult> read_captcha_files(CaptchaReader& reader, const std::filesystem::path& file_or_dir) {
+  const auto files = captcha_image_files(file_or_dir);
+  std::vector<CaptchaFileResult> results(files.size());
+  const size_t chunk = 256;  // images held in memory at once
+  for (size_t i = 0; i < files.size(); i += chunk) {
+    std::vector<cv::Mat> images;
+    std::vector<size_t> which;
+    for (size_t j = i; j < std::min(files.size(), i + chunk); ++j) {
+      results[j].file = files[j];
+      try {
+        images.push_back(read_captcha_image(files[j]));
+        which.push_back(j);
+      } catch (const std::exception& e) {
+        results[j].error = one_line(e);
+      }
+    }
+    const auto readings = reader.read(images);
+    for (size_t k = 0; k < which.size(); ++k) {
+      results[which[k]].ok = true;
+      results[which[k]].reading = readings[k];
+    }
+  }
+  return results;
+}
+
+Json captcha_result_json(const CaptchaFileResult& r) {
+  Json j = Json::object().set("file", r.file.string());
+  if (!r.ok) return j.set("error", r.error);
+  return j.set("text", r.reading.text)
+      .set("confidence", r.reading.confidence)
+      .set("char_confidences", Json::array_of(r.reading.char_confidences))
+      .set("retry", r.reading.retry);
+}
+
+std::vector<LabelledCaptcha> list_labelled_captchas(const std::filesystem::path& dir) {
+  std::error_code ec;
+  if (!std::filesystem::is_directory(dir, ec))
+    throw std::runtime_error(dir.string() + ": no such folder");
+  std::vector<LabelledCaptcha> out;
+  const auto csv = dir / "labels.csv";
+  if (std::filesystem::exists(csv, ec)) {
+    std::ifstream in(csv);
+    std::string line;
+    int row = 0;
+    while (std::getline(in, line)) {
+      ++row;
+      if (trim(line).empty()) continue;
+      const auto comma = line.find(',');
+      const std::string file = trim(line.substr(0, comma));
+      const std::string digits = comma == std::string::npos ? "" : trim(line.substr(comma + 1));
+      if (row == 1 && !all_digits(digits)) continue;  // a header row
+      if (comma == std::string::npos || file.empty() || !all_digits(digits))
+        throw std::runtime_error(csv.string() + ": row " + std::to_string(row) +
+                                 " is not 'file,digits' (got '" + line + "')");
+      out.push_back({dir / file, digits});
+    }
+    if (out.empty()) throw std::runtime_error(csv.string() + ": no labelled rows");
+    return out;
+  }
+  for (const auto& file : captcha_image_files(dir)) {
+    const std::string stem = file.stem().string();
+    const auto us = stem.rfind('_');
+    const std::string digits = us == std::string::npos ? "" : stem.substr(us + 1);
+    if (!all_digits(digits))
+      throw std::runtime_error(dir.string() + ": unknown label format: '" + file.filename().string() +
+                               "' is not <anything>_<digits>.<ext> and there is no labels.csv");
+    out.push_back({file, digits});
+  }
+  if (out.empty()) throw std::runtime_error(dir.string() + ": no labelled captchas (no image files, no labels.csv)");
+  return out;
+}
+
+CaptchaEvalResult evaluate_captcha_folder(CaptchaReader& reader, const std::filesystem::path& dir) {
+  const auto t0 = std::chrono::steady_clock::now();
+  const auto labelled = list_labelled_captchas(dir);
+  CaptchaEvalResult r;
+  r.total = int64_t(labelled.size());
+  const size_t chunk = 256;
+  for (size_t i = 0; i < labelled.size(); i += chunk) {
+    std::vector<cv::Mat> images;
+    std::vector<size_t> which;
+    for (size_t j = i; j < std::min(labelled.size(), i + chunk); ++j) {
+      r.chars += int64_t(labelled[j].digits.size());
+      try {
+        images.push_back(read_captcha_image(labelled[j].file));
+        which.push_back(j);
+      } catch (const std::exception& e) {
+        r.errors.push_back(one_line(e));
+      }
+    }
+    const auto readings = reader.read(images);
+    for (size_t k = 0; k < which.size(); ++k) {
+      const auto& truth = labelled[which[k]].digits;
+      const auto& got = readings[k];
+      ++r.read;
+      r.chars_correct += captcha_char_matches(got.text, truth);
+      if (got.text == truth) {
+        ++r.correct;
+      } else {
+        r.mistakes.push_back({labelled[which[k]].file, truth, got.text, got.confidence});
+        if (got.text.size() != truth.size()) ++r.wrong_length;
+      }
+    }
+  }
+  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return r;
+}
+
+int64_t captcha_char_matches(const std::string& predicted, const std::string& truth) {
+  std::vector<size_t> prev(predicted.size() + 1), cur(predicted.size() + 1);
+  for (size_t j = 0; j <= predicted.size(); ++j) prev[j] = j;
+  for (size_t i = 1; i <= truth.size(); ++i) {
+    cur[0] = i;
+    for (size_t j = 1; j <= predicted.size(); ++j)
+      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (truth[i - 1] == predicted[j - 1] ? 0 : 1)});
+    std::swap(prev, cur);
+  }
+  return std::max<int64_t>(0, int64_t(truth.size()) - int64_t(prev[predicted.size()]));
+}
+
+}  // namespace digitnet

@@ -1,0 +1,72 @@
+// End to end: digitnet-captcha-gen -> digitnet-train --task captcha (and --finetune) ->
+// digitnet-eval --task captcha, with the real binaries.
+#include <gtest/gtest.h>
+
+#include "support.h"
+
+using digitnet::test::run_app;
+using digitnet::test::TempDir;
+using digitnet::test::write_text;
+
+namespace {
+
+const std::string kTiny = " --epochs 1 --batches 3 --batch-size 8 --channels 4 --hidden 8 --val 12 --threads 2 ";
+
+}  // namespace
+
+TEST(CaptchaTrainEvalAppTest, TrainsFinetunesAndScoresAFolder) {
+  TempDir dir;
+  const auto gen = run_app("digitnet-captcha-gen", "--count 12 --length 4-5 --seed 3 --out " + (dir / "real").string());
+  ASSERT_EQ(gen.code, 0) << gen.err;
+
+  const auto run = (dir / "run").string();
+  const auto train = run_app("digitnet-train", "--task captcha --out " + run + kTiny);
+  ASSERT_EQ(train.code, 0) << train.err;
+  EXPECT_NE(train.err.find("CaptchaNet"), std::string::npos) << train.err;
+  EXPECT_NE(train.err.find("held-out families"), std::string::npos) << train.err;
+  EXPECT_TRUE(std::filesystem::exists(dir / "run" / "model.pt"));
+  EXPECT_TRUE(std::filesystem::exists(dir / "run" / "metrics.json"));
+
+  const auto tuned = (dir / "tuned").string();
+  const auto finetune = run_app("digitnet-train", "--task captcha --finetune " + run + "/model.pt --data-dir " +
+                                                      (dir / "real").string() + " --out " + tuned + kTiny);
+  ASSERT_EQ(finetune.code, 0) << finetune.err;
+  EXPECT_NE(finetune.err.find("fine-tuning on"), std::string::npos) << finetune.err;
+
+  const auto eval = run_app("digitnet-eval", "--task captcha --json --checkpoint " + tuned + "/model.pt --data-dir " +
+                                                 (dir / "real").string());
+  ASSERT_EQ(eval.code, 0) << eval.err;
+  EXPECT_NE(eval.out.find("\"captchas\": 12"), std::string::npos) << eval.out;
+  EXPECT_NE(eval.out.find("\"char_accuracy\""), std::string::npos) << eval.out;
+  EXPECT_NE(eval.out.find("\"wrong_length\""), std::string::npos) << eval.out;
+  EXPECT_NE(eval.out.find("\"captchas_per_s\""), std::string::npos) << eval.out;
+
+  // A bad file: its own error line, the rest still scored, exit 1.
+  write_text(dir / "real" / "99_1234.png", "not a png");
+  write_text(dir / "real" / "labels.csv", digitnet::test::read_text(dir / "real" / "labels.csv") + "99_1234.png,1234\n");
+  const auto partial = run_app("digitnet-eval", "--task captcha --checkpoint " + tuned + "/model.pt --data-dir " +
+                                                    (dir / "real").string());
+  EXPECT_EQ(partial.code, 1) << partial.err;
+  EXPECT_NE(partial.err.find("99_1234.png"), std::string::npos) << partial.err;
+  EXPECT_NE(partial.out.find("13 labelled"), std::string::npos) << partial.out;
+
+  // A folder whose names carry no labels and that has no labels.csv.
+  std::filesystem::create_directories(dir / "odd");
+  write_text(dir / "odd" / "captcha.png", "x");
+  const auto odd = run_app("digitnet-eval", "--task captcha --checkpoint " + tuned + "/model.pt --data-dir " +
+                                                (dir / "odd").string());
+  EXPECT_EQ(odd.code, 1);
+  EXPECT_NE(odd.err.find("unknown label format"), std::string::npos) << odd.err;
+  EXPECT_EQ(digitnet::test::count_lines(odd.err.substr(odd.err.find("digitnet-eval: error"))), 1) << odd.err;
+}
+
+TEST(CaptchaTrainEvalAppTest, CaptchaFlagsAreCheckedBeforeWork) {
+  TempDir dir;
+  const auto out = " --out " + (dir / "x").string();
+  EXPECT_EQ(run_app("digitnet-train", "--task captcha --held-out glitter" + out).code, 2);
+  EXPECT_EQ(run_app("digitnet-train", "--task captcha --finetune a.pt" + out).code, 2);
+  EXPECT_EQ(run_app("digitnet-train", "--task mnist --held-out grid" + out).code, 2);
+  EXPECT_EQ(run_app("digitnet-train", "--task words" + out).code, 2);
+  EXPECT_EQ(run_app("digitnet-eval", "--task captcha").code, 2);
+  EXPECT_EQ(run_app("digitnet-eval", "--task captcha --data-dir . --length 9-2").code, 2);
+}

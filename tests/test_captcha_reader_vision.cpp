@@ -1,0 +1,340 @@
+// Reading captchas: files, bad input, GIF, labelled folders, the shipped model (vision/captcha_reader.h).
+#include <gtest/gtest.h>
+
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+#include <torch/torch.h>
+
+#include "digitnet/checkpoint.h"
+#include "digitnet/vision/captcha.h"
+#include "digitnet/vision/captcha_reader.h"
+#include "support.h"
+
+using digitnet::test::TempDir;
+using digitnet::test::write_text;
+
+namespace {
+
+digitnet::CaptchaReader untrained_reader() {
+  torch::manual_seed(0);
+  digitnet::CaptchaNetOptions o;
+  o.channels = 4;
+  o.hidden = 8;
+  return digitnet::CaptchaReader(digitnet::CaptchaNet(o), torch::kCPU);
+}
+
+const std::filesystem::path kModel = std::filesystem::path(DIGITNET_SOURCE_DIR) / "models" / "captcha.pt";
+
+// A GIF with a 256-colour grey palette, written with 9-bit LZW codes and a clear code before
+// the table would grow (valid GIF, no compression). `transparent` < 0 for none.
+std::vector<unsigned char> encode_gif(const cv::Mat& grey, int transparent = -1) {
+  std::vector<unsigned char> b = {'G', 'I', 'F', '8', '9', 'a'};
+  const auto u16 = [&](int v) {
+    b.push_back(static_cast<unsigned char>(v & 255));
+    b.push_back(static_cast<unsigned char>(v >> 8));
+  };
+  u16(grey.cols);
+  u16(grey.rows);
+  b.insert(b.end(), {0xF7, 0, 0});  // global table of 256 colours
+  for (int i = 0; i < 256; ++i) b.insert(b.end(), {static_cast<unsigned char>(i), static_cast<unsigned char>(i),
+                                                   static_cast<unsigned char>(i)});
+  if (transparent >= 0) b.insert(b.end(), {0x21, 0xF9, 4, 1, 0, 0, static_cast<unsigned char>(transparent), 0});
+  b.push_back(0x2C);
+  u16(0);
+  u16(0);
+  u16(grey.cols);
+  u16(grey.rows);
+  b.push_back(0);
+  b.push_back(8);  // LZW minimum code size
+  std::vector<unsigned char> data;
+  uint32_t bits = 0;
+  int nbits = 0;
+  const auto put = [&](int code) {
+    bits |= uint32_t(code) << nbits;
+    nbits += 9;
+    while (nbits >= 8) {
+      data.push_back(static_cast<unsigned char>(bits & 255));
+      bits >>= 8;
+      nbits -= 8;
+    }
+  };
+  int since_clear = 0;
+  put(256);
+  for (int y = 0; y < grey.rows; ++y)
+    for (int x = 0; x < grey.cols; ++x) {
+      if (since_clear == 250) {
+        put(256);
+        since_clear = 0;
+      }
+      put(grey.at<uchar>(y, x));
+      ++since_clear;
+    }
+  put(257);
+  if (nbits > 0) data.push_back(static_cast<unsigned char>(bits & 255));
+  for (size_t i = 0; i < data.size(); i += 255) {
+    const size_t n = std::min<size_t>(255, data.size() - i);
+    b.push_back(static_cast<unsigned char>(n));
+    b.insert(b.end(), data.begin() + long(i), data.begin() + long(i + n));
+  }
+  b.push_back(0);
+  b.push_back(0x3B);
+  return b;
+}
+
+void write_bytes(const std::filesystem::path& file, const std::vector<unsigned char>& bytes) {
+  write_text(file, std::string(bytes.begin(), bytes.end()));
+}
+
+std::string error_of(const std::filesystem::path& file) {
+  try {
+    digitnet::read_captcha_image(file);
+  } catch (const std::runtime_error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+}  // namespace
+
+TEST(CaptchaLengthTest, ParsesOneLengthOrARange) {
+  const auto a = digitnet::parse_captcha_length("6");
+  EXPECT_EQ(a.min, 6);
+  EXPECT_EQ(a.max, 6);
+  const auto b = digitnet::parse_captcha_length("4-6");
+  EXPECT_EQ(b.min, 4);
+  EXPECT_EQ(b.max, 6);
+  EXPECT_FALSE(digitnet::parse_captcha_length("").constrained());
+  for (const char* bad : {"0", "6-4", "x", "4-", "17", "-3"})
+    EXPECT_THROW(digitnet::parse_captcha_length(bad), std::invalid_argument) << bad;
+}
+
+TEST(CaptchaCharMatchesTest, CountsTruthCharactersMatchedByEditDistance) {
+  EXPECT_EQ(digitnet::captcha_char_matches("1234", "1234"), 4);
+  EXPECT_EQ(digitnet::captcha_char_matches("1284", "1234"), 3);
+  EXPECT_EQ(digitnet::captcha_char_matches("134", "1234"), 3);
+  EXPECT_EQ(digitnet::captcha_char_matches("", "1234"), 0);
+  EXPECT_EQ(digitnet::captcha_char_matches("99999999", "12"), 0);
+}
+
+TEST(CaptchaImageTest, ReadsPngJpegAndTransparentPng) {
+  TempDir dir;
+  cv::Mat img(40, 100, CV_8UC3, cv::Scalar(200, 220, 240));
+  ASSERT_TRUE(cv::imwrite((dir / "a.png").string(), img));
+  ASSERT_TRUE(cv::imwrite((dir / "a.jpg").string(), img));
+  cv::Mat bgra(40, 100, CV_8UC4, cv::Scalar(0, 0, 0, 0));
+  ASSERT_TRUE(cv::imwrite((dir / "t.png").string(), bgra));
+  EXPECT_EQ(digitnet::read_captcha_image(dir / "a.png").size(), cv::Size(100, 40));
+  EXPECT_EQ(digitnet::read_captcha_image(dir / "a.jpg").channels(), 3);
+  EXPECT_EQ(digitnet::read_captcha_image(dir / "t.png").channels(), 4);
+}
+
+TEST(CaptchaImageTest, DecodesGifsWithTransparency) {
+  TempDir dir;
+  cv::Mat grey(23, 61, CV_8UC1);
+  for (int y = 0; y < grey.rows; ++y)
+    for (int x = 0; x < grey.cols; ++x) grey.at<uchar>(y, x) = static_cast<uchar>((x * 7 + y * 13) % 256);
+  write_bytes(dir / "a.gif", encode_gif(grey));
+  const auto img = digitnet::read_captcha_image(dir / "a.gif");
+  ASSERT_EQ(img.type(), CV_8UC4);
+  ASSERT_EQ(img.size(), grey.size());
+  cv::Mat back;
+  cv::extractChannel(img, back, 1);
+  EXPECT_EQ(cv::norm(back, grey, cv::NORM_INF), 0);
+
+  write_bytes(dir / "t.gif", encode_gif(grey, grey.at<uchar>(0, 0)));
+  const auto t = digitnet::read_captcha_image(dir / "t.gif");
+  EXPECT_EQ(t.at<cv::Vec4b>(0, 0)[3], 0);
+  EXPECT_EQ(t.at<cv::Vec4b>(0, 1)[3], 255);
+}
+
+TEST(CaptchaImageTest, BadFilesGiveOneClearErrorEach) {
+  TempDir dir;
+  write_text(dir / "empty.png", "");
+  EXPECT_NE(error_of(dir / "empty.png").find("empty file"), std::string::npos);
+
+  ASSERT_TRUE(cv::imwrite((dir / "dot.png").string(), cv::Mat(1, 1, CV_8UC3, cv::Scalar(0, 0, 0))));
+  EXPECT_NE(error_of(dir / "dot.png").find("too small"), std::string::npos);
+
+  write_text(dir / "notes.png", "these are not pixels\n");
+  EXPECT_NE(error_of(dir / "notes.png").find("not an image"), std::string::npos);
+
+  cv::Mat img(60, 160, CV_8UC3);
+  cv::randu(img, 0, 255);
+  std::vector<unsigned char> png, jpg;
+  cv::imencode(".png", img, png);
+  cv::imencode(".jpg", img, jpg);
+  write_bytes(dir / "cut.png", {png.begin(), png.begin() + long(png.size() / 2)});
+  EXPECT_NE(error_of(dir / "cut.png").find("truncated"), std::string::npos);
+  write_bytes(dir / "cut.jpg", {jpg.begin(), jpg.begin() + long(jpg.size() / 2)});
+  EXPECT_NE(error_of(dir / "cut.jpg").find("truncated"), std::string::npos);
+
+  // A PNG header announcing 100000 x 100000 pixels is refused before decoding.
+  auto huge = png;
+  for (const size_t at : {16u, 20u}) {
+    huge[at] = 0;
+    huge[at + 1] = 0x01;
+    huge[at + 2] = 0x86;
+    huge[at + 3] = 0xA0;
+  }
+  write_bytes(dir / "huge.png", huge);
+  EXPECT_NE(error_of(dir / "huge.png").find("too large"), std::string::npos);
+
+  cv::Mat grey(30, 90, CV_8UC1, cv::Scalar(128));
+  auto gif = encode_gif(grey);
+  write_bytes(dir / "cut.gif", {gif.begin(), gif.begin() + long(gif.size() / 2)});
+  EXPECT_NE(error_of(dir / "cut.gif").find("truncated"), std::string::npos);
+
+  EXPECT_NE(error_of(dir / "missing.png").find("no such file"), std::string::npos);
+  for (const char* name : {"empty.png", "dot.png", "notes.png", "cut.png", "cut.jpg", "huge.png", "cut.gif"}) {
+    const auto msg = error_of(dir / name);
+    EXPECT_EQ(msg.find('\n'), std::string::npos) << msg;
+    EXPECT_NE(msg.find(name), std::string::npos) << msg;
+  }
+}
+
+TEST(CaptchaReaderTest, FolderWithBadFilesStillReadsTheGoodOnes) {
+  TempDir dir;
+  const digitnet::CaptchaGenerator gen(digitnet::CaptchaOptions{});
+  for (int i = 0; i < 3; ++i) cv::imwrite((dir / ("good" + std::to_string(i) + ".png")).string(), gen.generate(uint64_t(i)).image);
+  write_text(dir / "bad.png", "");
+  write_text(dir / "bad.jpg", "GIF? no");
+  write_text(dir / "readme.txt", "not a captcha, not an image extension");
+  auto reader = untrained_reader();
+  const auto results = digitnet::read_captcha_files(reader, dir.path());
+  ASSERT_EQ(results.size(), 5u);
+  int ok = 0;
+  for (const auto& r : results) {
+    if (r.ok) {
+      ++ok;
+      EXPECT_EQ(r.reading.char_confidences.size(), r.reading.text.size());
+    } else {
+      EXPECT_FALSE(r.error.empty());
+    }
+  }
+  EXPECT_EQ(ok, 3);
+}
+
+TEST(CaptchaReaderTest, ResultsBecomeOneJsonObjectPerFile) {
+  digitnet::CaptchaFileResult ok;
+  ok.file = "a/1.png";
+  ok.ok = true;
+  ok.reading = {"42", 0.25, {0.5, 0.5}, true};
+  EXPECT_EQ(digitnet::captcha_result_json(ok).dump(),
+            R"({"file": "a/1.png", "text": "42", "confidence": 0.25, "char_confidences": [0.5, 0.5], "retry": true})");
+  digitnet::CaptchaFileResult bad;
+  bad.file = "b.png";
+  bad.error = "b.png: empty file";
+  EXPECT_EQ(digitnet::captcha_result_json(bad).dump(), R"({"file": "b.png", "error": "b.png: empty file"})");
+}
+
+TEST(CaptchaReaderTest, LengthConstraintFixesTheNumberOfDigits) {
+  auto reader = untrained_reader();
+  reader.options().length = digitnet::parse_captcha_length("5");
+  const digitnet::CaptchaGenerator gen(digitnet::CaptchaOptions{});
+  for (uint64_t i = 0; i < 5; ++i) EXPECT_EQ(reader.read(gen.generate(i).image).text.size(), 5u);
+  reader.options().length = digitnet::parse_captcha_length("4-6");
+  for (uint64_t i = 0; i < 5; ++i) {
+    const auto n = reader.read(gen.generate(i).image).text.size();
+    EXPECT_GE(n, 4u);
+    EXPECT_LE(n, 6u);
+  }
+}
+
+TEST(CaptchaReaderTest, LowConfidenceAsksForARetry) {
+  auto reader = untrained_reader();  // an untrained model is never sure
+  const digitnet::CaptchaGenerator gen(digitnet::CaptchaOptions{});
+  const auto r = reader.read(gen.generate(0).image);
+  EXPECT_TRUE(r.retry);
+  EXPECT_LT(r.confidence, 0.5);
+}
+
+TEST(CaptchaReaderTest, GreyAndColourImagesGiveTheSameReading) {
+  auto reader = untrained_reader();
+  const auto img = digitnet::CaptchaGenerator(digitnet::CaptchaOptions{}).generate(1).image;
+  cv::Mat grey;
+  cv::cvtColor(img, grey, cv::COLOR_BGR2GRAY);
+  const auto a = reader.read(img), b = reader.read(grey);
+  EXPECT_EQ(a.text, b.text);
+  EXPECT_NEAR(a.confidence, b.confidence, 1e-6);
+}
+
+TEST(CaptchaReaderTest, RejectsACheckpointOfAnotherKind) {
+  TempDir dir;
+  digitnet::CaptchaNet net;
+  digitnet::save_checkpoint(dir / "m.pt", *net, digitnet::new_manifest("mnist"));
+  EXPECT_THROW(digitnet::CaptchaReader(dir / "m.pt", torch::kCPU), std::runtime_error);
+  EXPECT_THROW(digitnet::CaptchaReader(dir / "none.pt", torch::kCPU), std::runtime_error);
+}
+
+TEST(LabelledCaptchasTest, ReadsNamesAndLabelsCsvAndRejectsUnknownFormats) {
+  TempDir dir;
+  const cv::Mat img(30, 90, CV_8UC3, cv::Scalar(255, 255, 255));
+  std::filesystem::create_directories(dir / "names");
+  cv::imwrite((dir / "names" / "site_a_0123.png").string(), img);
+  cv::imwrite((dir / "names" / "7_99.jpg").string(), img);
+  const auto named = digitnet::list_labelled_captchas(dir / "names");
+  ASSERT_EQ(named.size(), 2u);
+  EXPECT_EQ(named[0].digits, "99");
+  EXPECT_EQ(named[1].digits, "0123");
+
+  std::filesystem::create_directories(dir / "csv");
+  cv::imwrite((dir / "csv" / "x.png").string(), img);
+  write_text(dir / "csv" / "labels.csv", "file,digits\nx.png,0042\n");
+  const auto listed = digitnet::list_labelled_captchas(dir / "csv");
+  ASSERT_EQ(listed.size(), 1u);
+  EXPECT_EQ(listed[0].digits, "0042");
+
+  std::filesystem::create_directories(dir / "odd");
+  cv::imwrite((dir / "odd" / "captcha-one.png").string(), img);
+  try {
+    digitnet::list_labelled_captchas(dir / "odd");
+    FAIL();
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("unknown label format"), std::string::npos);
+  }
+  write_text(dir / "csv" / "labels.csv", "x.png,12ab\n");
+  EXPECT_THROW(digitnet::list_labelled_captchas(dir / "csv"), std::runtime_error);
+}
+
+TEST(CaptchaEvalTest, ScoresAFolderAndCountsBadFilesAsWrong) {
+  TempDir dir;
+  const digitnet::CaptchaGenerator gen(digitnet::CaptchaOptions{});
+  for (int i = 0; i < 4; ++i) {
+    const auto c = gen.generate(uint64_t(i));
+    cv::imwrite((dir / (std::to_string(i) + "_" + c.text + ".png")).string(), c.image);
+  }
+  write_text(dir / "9_1234.png", "truncated");
+  auto reader = untrained_reader();
+  const auto r = digitnet::evaluate_captcha_folder(reader, dir.path());
+  EXPECT_EQ(r.total, 5);
+  EXPECT_EQ(r.read, 4);
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_NE(r.errors[0].find("9_1234.png"), std::string::npos);
+  EXPECT_GT(r.chars, 0);
+  EXPECT_GT(r.captchas_per_s(), 0.0);
+  EXPECT_LE(r.accuracy(), 1.0);
+}
+
+TEST(CaptchaReaderTest, ShippedModelReadsGeneratedCaptchas) {
+  if (!std::filesystem::exists(kModel)) GTEST_SKIP() << "models/captcha.pt not present";
+  digitnet::CaptchaReader reader(kModel, torch::kCPU);
+  // A plain in-style set: the shipped model reads these nearly always.
+  digitnet::CaptchaOptions o;
+  o.seed = 2024;
+  o.require = {"solid", "fill"};
+  o.exclude = {"freefont", "grid", "perspective", "speckle", "lines", "curves", "dots", "jpeg"};
+  o.min_length = 4;
+  o.max_length = 6;
+  const digitnet::CaptchaGenerator gen(o);
+  std::vector<cv::Mat> images;
+  std::vector<std::string> truth;
+  for (uint64_t i = 0; i < 60; ++i) {
+    const auto c = gen.generate(i);
+    images.push_back(c.image);
+    truth.push_back(c.text);
+  }
+  const auto readings = reader.read(images);
+  int correct = 0;
+  for (size_t i = 0; i < readings.size(); ++i) correct += readings[i].text == truth[i];
+  EXPECT_GE(correct, 45) << "of 60";
+}

@@ -1,0 +1,220 @@
+// The synthetic captcha renderer (vision/captcha.h).
+#include <gtest/gtest.h>
+
+#include <opencv2/imgproc.hpp>
+
+#include <algorithm>
+#include <set>
+
+#include "digitnet/vision/captcha.h"
+
+namespace {
+
+bool has(const std::vector<std::string>& v, const std::string& s) {
+  return std::find(v.begin(), v.end(), s) != v.end();
+}
+
+bool identical(const cv::Mat& a, const cv::Mat& b) {
+  return a.size() == b.size() && a.type() == b.type() && cv::norm(a, b, cv::NORM_INF) == 0;
+}
+
+}  // namespace
+
+TEST(CaptchaGeneratorTest, SameSeedAndIndexGiveIdenticalCaptchas) {
+  digitnet::CaptchaOptions o;
+  o.seed = 42;
+  const digitnet::CaptchaGenerator a(o), b(o);
+  for (uint64_t i = 0; i < 20; ++i) {
+    const auto x = a.generate(i), y = b.generate(i);
+    EXPECT_EQ(x.text, y.text);
+    EXPECT_EQ(x.families, y.families);
+    EXPECT_TRUE(identical(x.image, y.image)) << "index " << i;
+  }
+}
+
+TEST(CaptchaGeneratorTest, OrderOfGenerationDoesNotMatter) {
+  const digitnet::CaptchaGenerator g(digitnet::CaptchaOptions{});
+  const auto late = g.generate(7);
+  for (uint64_t i = 0; i < 7; ++i) g.generate(i);
+  EXPECT_TRUE(identical(late.image, g.generate(7).image));
+}
+
+TEST(CaptchaGeneratorTest, OtherSeedsAndIndicesGiveOtherCaptchas) {
+  digitnet::CaptchaOptions o;
+  const digitnet::CaptchaGenerator a(o);
+  o.seed = 1;
+  const digitnet::CaptchaGenerator b(o);
+  EXPECT_FALSE(identical(a.generate(0).image, a.generate(1).image));
+  EXPECT_FALSE(identical(a.generate(0).image, b.generate(0).image));
+}
+
+TEST(CaptchaGeneratorTest, LabelsAreDigitsWithinTheLengthRange) {
+  digitnet::CaptchaOptions o;
+  o.min_length = 4;
+  o.max_length = 6;
+  const digitnet::CaptchaGenerator g(o);
+  std::set<size_t> lengths;
+  std::set<char> digits;
+  for (uint64_t i = 0; i < 200; ++i) {
+    const auto c = g.generate(i);
+    ASSERT_GE(c.text.size(), 4u);
+    ASSERT_LE(c.text.size(), 6u);
+    for (const char ch : c.text) ASSERT_TRUE(ch >= '0' && ch <= '9') << c.text;
+    lengths.insert(c.text.size());
+    digits.insert(c.text.begin(), c.text.end());
+  }
+  EXPECT_EQ(lengths.size(), 3u);
+  EXPECT_EQ(digits.size(), 10u);
+}
+
+TEST(CaptchaGeneratorTest, ImagesHaveTheRequestedSizeAndInk) {
+  digitnet::CaptchaOptions o;
+  o.width = 200;
+  o.height = 70;
+  const digitnet::CaptchaGenerator g(o);
+  for (uint64_t i = 0; i < 10; ++i) {
+    const auto c = g.generate(i);
+    EXPECT_EQ(c.image.cols, 200);
+    EXPECT_EQ(c.image.rows, 70);
+    EXPECT_EQ(c.image.type(), CV_8UC3);
+    cv::Mat grey;
+    cv::cvtColor(c.image, grey, cv::COLOR_BGR2GRAY);
+    double lo = 0, hi = 0;
+    cv::minMaxLoc(grey, &lo, &hi);
+    EXPECT_GT(hi - lo, 40) << "a captcha with no visible ink, index " << i;
+  }
+}
+
+TEST(CaptchaGeneratorTest, RandomSizeVariesTheAspectRatio) {
+  digitnet::CaptchaOptions o;
+  o.random_size = true;
+  const digitnet::CaptchaGenerator g(o);
+  std::set<int> widths, heights;
+  for (uint64_t i = 0; i < 30; ++i) {
+    const auto c = g.generate(i);
+    widths.insert(c.image.cols);
+    heights.insert(c.image.rows);
+  }
+  EXPECT_GT(widths.size(), 10u);
+  EXPECT_GT(heights.size(), 10u);
+}
+
+TEST(CaptchaGeneratorTest, DrawsTheDigitsItIsGiven) {
+  const digitnet::CaptchaGenerator g(digitnet::CaptchaOptions{});
+  const auto c = g.generate(3, "0042");
+  EXPECT_EQ(c.text, "0042");
+  // Only the style depends on the index, not on how the digits were chosen.
+  const auto blank = g.generate(3, "8");
+  EXPECT_FALSE(identical(c.image, blank.image));
+  EXPECT_THROW(g.generate(0, "12a"), std::invalid_argument);
+  EXPECT_THROW(g.generate(0, ""), std::invalid_argument);
+}
+
+TEST(CaptchaGeneratorTest, ExcludedFamiliesNeverAppear) {
+  digitnet::CaptchaOptions o;
+  o.exclude = {"freefont", "grid", "perspective", "hershey"};
+  const digitnet::CaptchaGenerator g(o);
+  for (uint64_t i = 0; i < 150; ++i)
+    for (const auto& f : g.generate(i).families) EXPECT_FALSE(has(o.exclude, f)) << f;
+}
+
+TEST(CaptchaGeneratorTest, RequiredFamiliesAlwaysAppear) {
+  digitnet::CaptchaOptions o;
+  o.require = {"grid", "hollow"};
+  if (digitnet::captcha_freetype_available()) o.require.push_back("dejavu");
+  const digitnet::CaptchaGenerator g(o);
+  for (uint64_t i = 0; i < 50; ++i) {
+    const auto fam = g.generate(i).families;
+    for (const auto& f : o.require) EXPECT_TRUE(has(fam, f)) << f;
+  }
+}
+
+TEST(CaptchaGeneratorTest, EveryFamilyIsUsedSomewhere) {
+  const digitnet::CaptchaGenerator g(digitnet::CaptchaOptions{});
+  std::set<std::string> seen;
+  for (uint64_t i = 0; i < 400; ++i)
+    for (const auto& f : g.generate(i).families) seen.insert(f);
+  for (const auto& f : digitnet::captcha_families()) {
+    if (f.category == "font" && f.name != "hershey" && !has(g.font_families(), f.name)) continue;
+    EXPECT_TRUE(seen.count(f.name)) << f.name;
+  }
+}
+
+TEST(CaptchaGeneratorTest, FallsBackToHersheyWithoutFonts) {
+  digitnet::CaptchaOptions o;
+  o.font_dir = "/nonexistent/fonts";
+  const digitnet::CaptchaGenerator g(o);
+  EXPECT_EQ(g.font_count(), 0u);
+  for (uint64_t i = 0; i < 10; ++i) EXPECT_TRUE(has(g.generate(i).families, "hershey"));
+  o.require = {"dejavu"};
+  EXPECT_THROW(digitnet::CaptchaGenerator{o}, std::runtime_error);
+}
+
+TEST(CaptchaGeneratorTest, FindsTheDebianFontFamilies) {
+  if (!digitnet::captcha_freetype_available()) GTEST_SKIP() << "OpenCV without freetype";
+  const auto fonts = digitnet::find_captcha_fonts("/usr/share/fonts");
+  if (fonts.empty()) GTEST_SKIP() << "no fonts under /usr/share/fonts (run scripts/setup.sh)";
+  const digitnet::CaptchaGenerator g(digitnet::CaptchaOptions{});
+  EXPECT_TRUE(has(g.font_families(), "dejavu"));
+}
+
+TEST(CaptchaGeneratorTest, RejectsBadOptions) {
+  digitnet::CaptchaOptions o;
+  o.width = 8;
+  EXPECT_THROW(digitnet::validate(o), std::invalid_argument);
+  o = {};
+  o.min_length = 7;
+  o.max_length = 5;
+  EXPECT_THROW(digitnet::validate(o), std::invalid_argument);
+  o = {};
+  o.exclude = {"sparkles"};
+  EXPECT_THROW(digitnet::validate(o), std::invalid_argument);
+  o = {};
+  o.exclude = {"grid"};
+  o.require = {"grid"};
+  EXPECT_THROW(digitnet::validate(o), std::invalid_argument);
+}
+
+TEST(CaptchaFamiliesTest, ParsesListsAndRejectsUnknownNames) {
+  EXPECT_EQ(digitnet::parse_captcha_families("grid,wave,grid", "--exclude"),
+            (std::vector<std::string>{"grid", "wave"}));
+  EXPECT_TRUE(digitnet::parse_captcha_families("", "--exclude").empty());
+  try {
+    digitnet::parse_captcha_families("grid,glitter", "--exclude");
+    FAIL();
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("glitter"), std::string::npos);
+    EXPECT_NE(std::string(e.what()).find("--exclude"), std::string::npos);
+  }
+}
+
+TEST(CaptchaGreyTest, DarkTextOnTransparencyBecomesDarkOnWhite) {
+  cv::Mat bgra(20, 40, CV_8UC4, cv::Scalar(0, 0, 0, 0));
+  cv::rectangle(bgra, {10, 5}, {20, 15}, cv::Scalar(10, 10, 10, 255), -1);
+  const auto grey = digitnet::captcha_grey(bgra);
+  EXPECT_EQ(grey.type(), CV_8UC1);
+  EXPECT_EQ(grey.at<uchar>(0, 0), 255);
+  EXPECT_LT(grey.at<uchar>(10, 15), 20);
+}
+
+TEST(CaptchaGreyTest, LightTextOnTransparencyStaysReadable) {
+  cv::Mat bgra(20, 40, CV_8UC4, cv::Scalar(255, 255, 255, 0));
+  cv::rectangle(bgra, {10, 5}, {20, 15}, cv::Scalar(250, 250, 250, 255), -1);
+  const auto grey = digitnet::captcha_grey(bgra);
+  EXPECT_EQ(grey.at<uchar>(0, 0), 0);
+  EXPECT_GT(grey.at<uchar>(10, 15), 230);
+}
+
+TEST(CaptchaGreyTest, GreyAndSixteenBitInputsWork) {
+  cv::Mat grey(10, 10, CV_8UC1, cv::Scalar(77));
+  EXPECT_EQ(digitnet::captcha_grey(grey).at<uchar>(5, 5), 77);
+  cv::Mat wide(10, 10, CV_16UC3, cv::Scalar(65535, 65535, 65535));
+  EXPECT_EQ(digitnet::captcha_grey(wide).at<uchar>(5, 5), 255);
+}
+
+TEST(CaptchaInputTest, ResizesToTheModelInput) {
+  cv::Mat grey(60, 160, CV_8UC1, cv::Scalar(255));
+  const auto t = digitnet::captcha_input(grey, 32, 128);
+  EXPECT_EQ(t.sizes(), (std::vector<int64_t>{1, 32, 128}));
+  EXPECT_NEAR(t.max().item<double>(), 1.0, 1e-6);
+}
