@@ -48,8 +48,9 @@ TEST(SegmentTest, MergesBrokenStrokesOfOneDigit) {
 
 TEST(SegmentTest, SplitsTouchingDigits) {
   cv::Mat img(120, 200, CV_8U, cv::Scalar(230));
-  cv::ellipse(img, {60, 60}, {22, 35}, 0, 0, 360, cv::Scalar(20), 5);   // 0
-  cv::ellipse(img, {108, 60}, {22, 35}, 0, 0, 360, cv::Scalar(20), 5);  // 0 touching it
+  cv::ellipse(img, {60, 60}, {22, 35}, 0, 0, 360, cv::Scalar(20), 5);  // 0
+  cv::line(img, {125, 25}, {125, 95}, cv::Scalar(20), 5);              // 1
+  cv::line(img, {80, 88}, {125, 90}, cv::Scalar(20), 3);               // a tail joining them
   const auto seg = dv::segment_digits(img);
   ASSERT_EQ(seg.boxes.size(), 2u);
   ASSERT_EQ(seg.strings.size(), 1u);

@@ -109,24 +109,56 @@ torch::Tensor DigitReader::classify(const torch::Tensor& inputs) {
 Reading DigitReader::read(const cv::Mat& image) {
   Reading reading;
   const Segmentation seg = segment_digits(image, options_.segment);
+  // Candidates, then merge hypotheses: two close neighbours that together are no wider than
+  // tall may be one digit broken in two (a 5's bar, a faint stroke). Both go through the same
+  // single forward; a merge wins only where a piece alone is unsure and the whole is surer.
+  std::vector<cv::Rect> boxes = seg.boxes;
+  struct Pair {
+    size_t string, first;
+    int index;
+  };
+  std::vector<Pair> pairs;
+  for (size_t si = 0; si < seg.strings.size(); ++si) {
+    const auto& d = seg.strings[si].digits;
+    for (size_t k = 0; k + 1 < d.size(); ++k) {
+      const cv::Rect& a = seg.boxes[size_t(d[k])];
+      const cv::Rect& b = seg.boxes[size_t(d[k + 1])];
+      const cv::Rect u = a | b;
+      if (b.x - a.br().x < 0.3 * u.height && u.width <= u.height) {
+        pairs.push_back({si, k, int(boxes.size())});
+        boxes.push_back(u);
+      }
+    }
+  }
   std::vector<cv::Rect> crops;
-  crops.reserve(seg.boxes.size());
-  for (const auto& b : seg.boxes) crops.push_back(pad_box(b, options_.crop_padding, image.size()));
+  crops.reserve(boxes.size());
+  for (const auto& b : boxes) crops.push_back(pad_box(b, options_.crop_padding, image.size()));
   reading.inputs = canonicalize_batch(image, crops);
-  if (seg.boxes.empty()) return reading;
+  if (boxes.empty()) return reading;
   const torch::Tensor probs = classify(reading.inputs);
   const auto [best, index] = probs.max(1);
   const auto best_a = best.accessor<float, 1>();
   const auto index_a = index.accessor<int64_t, 1>();
-  for (const auto& s : seg.strings) {
+  const auto sure = [&](int i) { return best_a[i] >= options_.min_confidence; };
+  for (size_t si = 0; si < seg.strings.size(); ++si) {
+    const auto& s = seg.strings[si];
     ReadString out;
     out.box = s.box;
     out.line = s.line;
     out.confidence = 1.0;
     double sum = 0.0;
-    for (const int i : s.digits) {
+    for (size_t k = 0; k < s.digits.size(); ++k) {
+      int i = s.digits[k];
+      for (const auto& p : pairs) {
+        if (p.string != si || p.first != k) continue;
+        const int a = s.digits[k], b = s.digits[k + 1];
+        if ((!sure(a) || !sure(b)) && sure(p.index) && best_a[p.index] > std::max(best_a[a], best_a[b])) {
+          i = p.index;
+          ++k;
+        }
+      }
       ReadDigit d;
-      d.box = seg.boxes[size_t(i)];
+      d.box = boxes[size_t(i)];
       d.confidence = best_a[i];
       d.digit = d.confidence >= options_.min_confidence ? int(index_a[i]) : -1;
       out.text += d.digit >= 0 ? char('0' + d.digit) : '?';
@@ -134,7 +166,9 @@ Reading DigitReader::read(const cv::Mat& image) {
       sum += d.confidence;
       out.digits.push_back(d);
     }
-    if (sum / double(s.digits.size()) < options_.reject_confidence) continue;
+    // Non-digits: strings unsure on average, and lone candidates (specks, marks) unless sure.
+    if (sum / double(out.digits.size()) < options_.reject_confidence) continue;
+    if (out.digits.size() == 1 && out.confidence < options_.min_confidence) continue;
     reading.strings.push_back(std::move(out));
   }
   return reading;

@@ -61,7 +61,7 @@ std::vector<cv::Rect> split_touching(const cv::Mat& binary, const cv::Rect& box,
     worst = std::max(worst, column[static_cast<size_t>(best)] / typical);
   }
   // A single wide digit (a broad 0 or 2) has no thin waist: keep it unless it is very wide.
-  if (worst > 0.6 && box.width < 1.25 * box.height) return {box};
+  if (worst > 0.6 && box.width < 2.0 * box.height) return {box};
   std::vector<cv::Rect> out;
   int start = 0;
   cuts.push_back(box.width);
