@@ -54,7 +54,7 @@ int main(int argc, char** argv) {
     opts.add_options()
       ("c,checkpoint", "reader checkpoint (default: models/mnist-reader.pt)", cxxopts::value<std::string>())
       ("frames", "frames in the video", cxxopts::value<int>()->default_value("150"))
-      ("threads", "CPU threads (0: all cores)", cxxopts::value<int>()->default_value("0"))
+      ("threads", "CPU threads for the model (0: all cores; 1 is fastest for the small batches of a frame, and OpenMP barriers stall when the cores are shared)", cxxopts::value<int>()->default_value("1"))
       ("grid", "digit images (default: tests/data/vision/heldout-digits.png)", cxxopts::value<std::string>())
       ("json", "print one JSON object")
       ("h,help", "show this help");

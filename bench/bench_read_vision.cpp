@@ -78,7 +78,7 @@ int main(int argc, char** argv) {
       ("grid", "held-out digit images (default: tests/data/vision/heldout-digits.png)", cxxopts::value<std::string>())
       ("scenes", "scenes to read", cxxopts::value<int>()->default_value("200"))
       ("seed", "first scene's seed", cxxopts::value<uint64_t>()->default_value("100000"))
-      ("threads", "CPU threads (0: all cores)", cxxopts::value<int>()->default_value("0"))
+      ("threads", "CPU threads for the model (0: all cores; 1 is fastest for the small batches of a frame, and OpenMP barriers stall when the cores are shared)", cxxopts::value<int>()->default_value("1"))
       ("json", "print one JSON object")
       ("h,help", "show this help");
     const auto args = opts.parse(argc, argv);

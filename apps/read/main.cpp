@@ -65,7 +65,7 @@ int main(int argc, char** argv) {
       ("max-megapixels", "refuse larger images before decoding", cxxopts::value<double>()->default_value("50"))
       ("max-mb", "refuse larger files", cxxopts::value<double>()->default_value("256"))
       ("device", "auto | cpu | cuda", cxxopts::value<std::string>()->default_value("cpu"))
-      ("threads", "CPU threads (0: all cores)", cxxopts::value<int>()->default_value("0"))
+      ("threads", "CPU threads for the model (0: all cores; 1 is fastest for the small batches of a frame, and OpenMP barriers stall when the cores are shared)", cxxopts::value<int>()->default_value("1"))
       ("inputs", "images or folders", cxxopts::value<std::vector<std::string>>())
       ("h,help", "show this help");
     opts.parse_positional({"inputs"});
