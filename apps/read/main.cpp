@@ -1,0 +1,136 @@
+// digitnet-read: handwritten digits in image files and folders, as text or JSON lines.
+#include <filesystem>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include <opencv2/imgcodecs.hpp>
+
+#include "common/cli.h"
+#include "digitnet/device.h"
+#include "digitnet/json.h"
+#include "digitnet/vision/image_io.h"
+#include "digitnet/vision/overlay.h"
+#include "digitnet/vision/preprocess.h"
+#include "digitnet/vision/reader.h"
+
+namespace fs = std::filesystem;
+namespace dv = digitnet::vision;
+
+namespace {
+
+// Files to read: a file as given, a folder's regular files (not recursive, sorted, hidden
+// files skipped). Every file of a folder is tried, so a stray non-image is reported, not skipped.
+std::vector<fs::path> expand_inputs(const std::vector<std::string>& inputs) {
+  std::vector<fs::path> files;
+  for (const auto& in : inputs) {
+    const fs::path p(in);
+    std::error_code ec;
+    if (fs::is_directory(p, ec)) {
+      std::vector<fs::path> entries;
+      for (const auto& e : fs::directory_iterator(p, ec))
+        if (e.path().filename().string().rfind('.', 0) != 0 && !fs::is_directory(e.path(), ec))
+          entries.push_back(e.path());
+      std::sort(entries.begin(), entries.end());
+      files.insert(files.end(), entries.begin(), entries.end());
+    } else {
+      files.push_back(p);
+    }
+  }
+  return files;
+}
+
+void dump_inputs(const fs::path& dir, const fs::path& file, const dv::Reading& reading) {
+  fs::create_directories(dir);
+  for (int64_t i = 0; i < reading.inputs.size(0); ++i) {
+    const fs::path out = dir / (file.stem().string() + "-" + std::to_string(i) + ".png");
+    if (!cv::imwrite(out.string(), dv::tensor_to_image(reading.inputs[i])))
+      throw std::runtime_error("cannot write " + out.string());
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  return digitnet::cli::run("digitnet-read", [&] {
+    cxxopts::Options opts("digitnet-read", "Read handwritten digits in image files or folders.");
+    opts.positional_help("IMAGE|DIR ...");
+    opts.add_options()
+      ("c,checkpoint", "reader checkpoint (default: models/mnist-reader.pt)", cxxopts::value<std::string>())
+      ("json", "one JSON object per file")
+      ("annotate", "write the picture with boxes and readings: a file for one input, else a folder",
+       cxxopts::value<std::string>())
+      ("dump-inputs", "write the 28x28 inputs the model sees as PNGs into this folder", cxxopts::value<std::string>())
+      ("min-confidence", "digits below this read '?'", cxxopts::value<double>()->default_value("0.5"))
+      ("max-megapixels", "refuse larger images before decoding", cxxopts::value<double>()->default_value("50"))
+      ("max-mb", "refuse larger files", cxxopts::value<double>()->default_value("256"))
+      ("device", "auto | cpu | cuda", cxxopts::value<std::string>()->default_value("cpu"))
+      ("threads", "CPU threads for the model (0: all cores; 1 is fastest for the small batches of a frame, and OpenMP barriers stall when the cores are shared)", cxxopts::value<int>()->default_value("1"))
+      ("inputs", "images or folders", cxxopts::value<std::vector<std::string>>())
+      ("h,help", "show this help");
+    opts.parse_positional({"inputs"});
+    const auto args = opts.parse(argc, argv);
+    if (args.count("help")) {
+      std::cout << opts.help() << "\nLimits: images above --max-megapixels (default 50) or files above --max-mb"
+                   " (default 256) are refused before decoding.\nExit code 1 if any file could not be read.\n";
+      return digitnet::cli::kOk;
+    }
+    if (!args.count("inputs")) throw std::invalid_argument("give at least one IMAGE or DIR (see --help)");
+    dv::ImageLimits limits;
+    const double mp = args["max-megapixels"].as<double>(), mb = args["max-mb"].as<double>();
+    if (!(mp > 0 && mp < 1e5)) throw std::invalid_argument("--max-megapixels must be positive");
+    if (!(mb > 0 && mb < 1e6)) throw std::invalid_argument("--max-mb must be positive");
+    limits.max_pixels = int64_t(mp * 1e6);
+    limits.max_bytes = uintmax_t(mb * 1024 * 1024);
+
+    const int threads = digitnet::configure_threads(args["threads"].as<int>());
+    dv::ReaderOptions options;
+    options.device = args["device"].as<std::string>();
+    options.min_confidence = args["min-confidence"].as<double>();
+    const fs::path checkpoint =
+        args.count("checkpoint") ? fs::path(args["checkpoint"].as<std::string>()) : dv::default_reader_checkpoint();
+    dv::DigitReader reader(checkpoint, options);
+    std::cerr << digitnet::describe_device(reader.device(), threads) << '\n';
+
+    const auto files = expand_inputs(args["inputs"].as<std::vector<std::string>>());
+    const bool json = args.count("json") > 0;
+    fs::path annotate;
+    bool annotate_to_folder = false;
+    if (args.count("annotate")) {
+      annotate = args["annotate"].as<std::string>();
+      annotate_to_folder = files.size() != 1 || !dv::has_image_extension(annotate);
+      if (annotate_to_folder) fs::create_directories(annotate);
+    }
+    int failed = 0;
+    for (const auto& file : files) {
+      cv::Mat image;
+      try {
+        image = dv::load_image(file, limits);
+      } catch (const std::exception& e) {
+        std::cerr << "digitnet-read: error: " << digitnet::one_line(e) << '\n';
+        ++failed;
+        continue;
+      }
+      const dv::Reading reading = reader.read(image);
+      if (json)
+        std::cout << digitnet::Json::object()
+                         .set("file", file.string())
+                         .set("strings", dv::to_json(reading.strings))
+                         .dump()
+                  << std::endl;
+      else
+        std::cout << file.string() << ": " << reading.text() << std::endl;
+      if (args.count("dump-inputs")) dump_inputs(args["dump-inputs"].as<std::string>(), file, reading);
+      if (!annotate.empty()) {
+        dv::draw_readings(image, reading.strings);
+        const fs::path out = annotate_to_folder ? annotate / (file.stem().string() + ".png") : annotate;
+        if (!cv::imwrite(out.string(), image)) throw std::runtime_error("cannot write " + out.string());
+      }
+    }
+    if (failed > 0) {
+      std::cerr << "digitnet-read: " << failed << " of " << files.size() << " files could not be read\n";
+      return digitnet::cli::kFailure;
+    }
+    return digitnet::cli::kOk;
+  });
+}

@@ -1,0 +1,99 @@
+// vision/segment.h: candidates and strings on generated scenes.
+#include <gtest/gtest.h>
+
+#include <opencv2/imgproc.hpp>
+
+#include "digitnet/vision/segment.h"
+#include "vision_support.h"
+
+namespace dv = digitnet::vision;
+
+namespace {
+
+double iou(const cv::Rect& a, const cv::Rect& b) {
+  const double i = (a & b).area();
+  return i / (a.area() + b.area() - i);
+}
+
+}  // namespace
+
+TEST(SegmentTest, FindsEveryNumberOfGeneratedScenesInReadingOrder) {
+  const auto& bank = digitnet::test::heldout_bank();
+  int numbers = 0, found = 0, right_count = 0, scenes_ok = 0;
+  const int kScenes = 30;
+  for (uint64_t seed = 100; seed < 100 + kScenes; ++seed) {
+    const auto scene = dv::make_scene(bank, {}, seed);
+    const auto seg = dv::segment_digits(scene.image);
+    numbers += int(scene.numbers.size());
+    if (seg.strings.size() == scene.numbers.size()) ++scenes_ok;
+    for (size_t i = 0; i < scene.numbers.size() && i < seg.strings.size(); ++i) {
+      if (iou(seg.strings[i].box, scene.numbers[i].box) > 0.5) ++found;
+      if (seg.strings[i].digits.size() == scene.numbers[i].text.size()) ++right_count;
+    }
+  }
+  EXPECT_GE(scenes_ok, kScenes * 8 / 10) << "scenes with the right number of strings";
+  EXPECT_GE(found, numbers * 85 / 100) << found << " of " << numbers;
+  EXPECT_GE(right_count, numbers * 80 / 100) << right_count << " of " << numbers;
+}
+
+TEST(SegmentTest, MergesBrokenStrokesOfOneDigit) {
+  cv::Mat img(120, 120, CV_8U, cv::Scalar(230));
+  cv::line(img, {40, 20}, {80, 20}, cv::Scalar(20), 5);   // a 5's bar, detached
+  cv::line(img, {42, 30}, {42, 55}, cv::Scalar(20), 5);
+  cv::ellipse(img, {58, 75}, {20, 22}, 0, -150, 150, cv::Scalar(20), 5);
+  const auto seg = dv::segment_digits(img);
+  ASSERT_EQ(seg.boxes.size(), 1u);
+  EXPECT_LE(seg.boxes[0].y, 20);
+}
+
+TEST(SegmentTest, SplitsTouchingDigits) {
+  cv::Mat img(120, 200, CV_8U, cv::Scalar(230));
+  cv::ellipse(img, {60, 60}, {22, 35}, 0, 0, 360, cv::Scalar(20), 5);  // 0
+  cv::line(img, {125, 25}, {125, 95}, cv::Scalar(20), 5);              // 1
+  cv::line(img, {80, 88}, {125, 90}, cv::Scalar(20), 3);               // a tail joining them
+  const auto seg = dv::segment_digits(img);
+  ASSERT_EQ(seg.boxes.size(), 2u);
+  ASSERT_EQ(seg.strings.size(), 1u);
+  EXPECT_LT(seg.boxes[0].x, seg.boxes[1].x);
+}
+
+TEST(SegmentTest, RejectsLinesBlobsAndSpecks) {
+  cv::Mat img(300, 400, CV_8U, cv::Scalar(230));
+  cv::line(img, {10, 250}, {390, 250}, cv::Scalar(20), 3);                  // a ruled line
+  cv::rectangle(img, {300, 30}, {360, 90}, cv::Scalar(20), cv::FILLED);     // a solid blob
+  for (int i = 0; i < 30; ++i) img.at<uint8_t>(10 + 7 * i, 20 + 5 * i) = 0;  // specks
+  EXPECT_TRUE(dv::segment_digits(img).boxes.empty());
+}
+
+TEST(SegmentTest, LightInkOnDarkBoardIsFoundToo) {
+  const auto& bank = digitnet::test::heldout_bank();
+  const auto scene = dv::make_scene(bank, {}, 7);
+  cv::Mat inverted;
+  cv::bitwise_not(scene.image, inverted);
+  EXPECT_EQ(dv::segment_digits(inverted).strings.size(), dv::segment_digits(scene.image).strings.size());
+}
+
+TEST(SegmentTest, LargePhotosAreSegmentedDownscaledWithBoxesInPhotoCoordinates) {
+  const auto& bank = digitnet::test::heldout_bank();
+  const auto scene = dv::make_scene(bank, {}, 11);
+  cv::Mat big;
+  cv::resize(scene.image, big, cv::Size(), 4.0, 4.0, cv::INTER_LINEAR);  // 2560x1920
+  const auto small = dv::segment_digits(scene.image), large = dv::segment_digits(big);
+  ASSERT_EQ(small.strings.size(), large.strings.size());
+  for (size_t i = 0; i < small.strings.size(); ++i) {
+    const cv::Rect& s = small.strings[i].box;
+    EXPECT_GT(iou(cv::Rect(s.x * 4, s.y * 4, s.width * 4, s.height * 4), large.strings[i].box), 0.6);
+  }
+}
+
+TEST(SegmentTest, EmptyImageGivesNothing) {
+  EXPECT_TRUE(dv::segment_digits(cv::Mat()).boxes.empty());
+  EXPECT_TRUE(dv::segment_digits(cv::Mat(100, 100, CV_8UC3, cv::Scalar::all(200))).strings.empty());
+}
+
+TEST(SegmentTest, PadBoxMakesAClippedSquare) {
+  const auto r = dv::pad_box({10, 10, 10, 40}, 0.25, {100, 100});
+  EXPECT_EQ(r.height, 60);
+  EXPECT_EQ(r.width, 45);  // clipped at x = 0
+  EXPECT_EQ(r.x, 0);
+}
