@@ -9,6 +9,7 @@
 #include "common/cli.h"
 #include "digitnet/device.h"
 #include "digitnet/json.h"
+#include "digitnet/vision/captcha_reader.h"
 #include "digitnet/vision/image_io.h"
 #include "digitnet/vision/overlay.h"
 #include "digitnet/vision/preprocess.h"
@@ -49,6 +50,52 @@ void dump_inputs(const fs::path& dir, const fs::path& file, const dv::Reading& r
   }
 }
 
+// --captcha: whole-image reading of numeric captchas with CaptchaNet, no segmentation.
+int read_captchas(const cxxopts::ParseResult& args) {
+  const int threads = digitnet::configure_threads(args["threads"].as<int>());
+  const auto device = digitnet::select_device(args["device"].as<std::string>());
+  std::cerr << digitnet::describe_device(device, threads) << '\n';
+  digitnet::CaptchaReaderOptions options;
+  if (args.count("length")) options.length = digitnet::parse_captcha_length(args["length"].as<std::string>());
+  const std::string checkpoint = args.count("checkpoint") ? args["checkpoint"].as<std::string>()
+                                                          : digitnet::cli::find_model("models/captcha.pt");
+  digitnet::CaptchaReader reader(checkpoint, device, options);
+  const bool json = args.count("json") > 0;
+  int failed = 0, total = 0;
+  for (const auto& input : args["inputs"].as<std::vector<std::string>>()) {
+    std::vector<digitnet::CaptchaFileResult> results;
+    try {
+      results = digitnet::read_captcha_files(reader, input);
+    } catch (const std::exception& e) {  // a path that does not exist
+      std::cerr << "digitnet-read: error: " << digitnet::one_line(e) << '\n';
+      ++failed;
+      ++total;
+      continue;
+    }
+    for (const auto& r : results) {
+      ++total;
+      if (!r.ok) {
+        std::cerr << "digitnet-read: error: " << r.error << '\n';
+        ++failed;
+        if (!json) continue;
+      }
+      if (json) {
+        std::cout << digitnet::captcha_result_json(r).dump() << std::endl;
+      } else {
+        char conf[32];
+        std::snprintf(conf, sizeof conf, "%.2f", r.reading.confidence);
+        std::cout << r.file.string() << ": " << r.reading.text << " (confidence " << conf
+                  << (r.reading.retry ? ", retry" : "") << ")" << std::endl;
+      }
+    }
+  }
+  if (failed > 0) {
+    std::cerr << "digitnet-read: " << failed << " of " << total << " files could not be read\n";
+    return digitnet::cli::kFailure;
+  }
+  return digitnet::cli::kOk;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -56,7 +103,9 @@ int main(int argc, char** argv) {
     cxxopts::Options opts("digitnet-read", "Read handwritten digits in image files or folders.");
     opts.positional_help("IMAGE|DIR ...");
     opts.add_options()
-      ("c,checkpoint", "reader checkpoint (default: models/mnist-reader.pt)", cxxopts::value<std::string>())
+      ("c,checkpoint", "reader checkpoint (default: models/mnist-reader.pt; with --captcha models/captcha.pt)", cxxopts::value<std::string>())
+      ("captcha", "read numeric captchas: whole images, no segmentation")
+      ("length", "with --captcha: digits per captcha, N or MIN-MAX", cxxopts::value<std::string>())
       ("json", "one JSON object per file")
       ("annotate", "write the picture with boxes and readings: a file for one input, else a folder",
        cxxopts::value<std::string>())
@@ -76,6 +125,12 @@ int main(int argc, char** argv) {
       return digitnet::cli::kOk;
     }
     if (!args.count("inputs")) throw std::invalid_argument("give at least one IMAGE or DIR (see --help)");
+    if (args.count("captcha")) {
+      for (const char* flag : {"annotate", "dump-inputs"})
+        if (args.count(flag)) throw std::invalid_argument(std::string("--") + flag + " does not apply to --captcha");
+      return read_captchas(args);
+    }
+    if (args.count("length")) throw std::invalid_argument("--length applies to --captcha only");
     dv::ImageLimits limits;
     const double mp = args["max-megapixels"].as<double>(), mb = args["max-mb"].as<double>();
     if (!(mp > 0 && mp < 1e5)) throw std::invalid_argument("--max-megapixels must be positive");
