@@ -22,8 +22,8 @@ inline void save_random_reader(const std::filesystem::path& file, double tempera
   torch::manual_seed(0);
   MnistNet net;
   auto m = new_manifest("mnist");
-  m["model.channels"] = "16";
-  m["model.hidden"] = "128";
+  m["model.channels"] = std::to_string(net->options().channels);
+  m["model.hidden"] = std::to_string(net->options().hidden);
   m["temperature"] = std::to_string(temperature);
   save_checkpoint(file, *net, m);
 }
