@@ -124,6 +124,7 @@ int main(int argc, char** argv) {
       ("d,data-dir", "dataset folder", cxxopts::value<std::string>()->default_value("data/mnist"))
       ("epochs", "digitnet-train epochs for time to accuracy", cxxopts::value<int64_t>()->default_value("40"))
       ("reference-epochs", "epochs of the official recipe", cxxopts::value<int64_t>()->default_value("10"))
+      ("threads", "threads for digitnet's runs (0: all cores)", cxxopts::value<int>()->default_value("0"))
       ("skip-accuracy", "only the pipeline and evaluation speed")
       ("json", "print one JSON object")
       ("h,help", "show this help");
@@ -133,7 +134,7 @@ int main(int argc, char** argv) {
       return 0;
     }
     const auto data = digitnet::load_idx_folder(args["data-dir"].as<std::string>());
-    const int cores = digitnet::available_cores();
+    const int cores = digitnet::configure_threads(args["threads"].as<int>());
     auto out = digitnet::Json::object().set("data", data.name).set("train_images", data.train.size()).set("cores", cores);
     std::printf("data: %s, %lld train / %lld test images, %d cores\n", data.name.c_str(),
                 static_cast<long long>(data.train.size()), static_cast<long long>(data.test.size()), cores);
@@ -144,7 +145,7 @@ int main(int argc, char** argv) {
     ExampleNet ref_net;
     torch::optim::SGD ref_opt(ref_net->parameters(), torch::optim::SGDOptions(0.01).momentum(0.5));
     const double ref_rate = reference_epoch(ref_net, ref_opt, data.train);
-    digitnet::configure_threads(0);
+    digitnet::configure_threads(cores);
     ExampleTask task(data);
     digitnet::TrainOptions o;
     o.epochs = 1;
@@ -174,7 +175,7 @@ int main(int argc, char** argv) {
     t0 = Clock::now();
     reference_accuracy(ref_net, data.test);
     const double ref_eval_rate = double(data.test.size()) / since(t0);
-    digitnet::configure_threads(0);
+    digitnet::configure_threads(cores);
     std::printf("\n2. evaluation (images/s)\n");
     std::printf("   official example network, DataLoader batch 1000, default threads: %8.0f\n", ref_eval_rate);
     std::printf("   digitnet MnistNet, predict_logits batch 1000, %d threads:           %8.0f\n", cores, eval_rate);
@@ -208,7 +209,7 @@ int main(int argc, char** argv) {
                   ref_t98 < 0 ? "never" : (std::to_string(int(ref_t98 + 0.5)) + " s").c_str(),
                   ref_t99 < 0 ? "never" : (std::to_string(int(ref_t99 + 0.5)) + " s").c_str());
 
-      digitnet::configure_threads(0);
+      digitnet::configure_threads(cores);
       digitnet::seed_everything(0);
       digitnet::DigitTask ours(data, {}, torch::kCPU);
       digitnet::TrainOptions to;
