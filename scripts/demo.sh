@@ -22,3 +22,13 @@ rm -rf runs/demo
 "$bin/digitnet-train" --out runs/demo
 "$bin/digitnet-eval" --checkpoint runs/demo/model.pt --mistakes runs/demo/mistakes.png
 echo "(curves: runs/demo/curves.png, worst mistakes: runs/demo/mistakes.png)"
+
+echo
+echo "== 4. Reading handwritten numbers in generated camera scenes of digits the reader never saw"
+"$bin/digitnet-bench-read-vision" --scenes 20
+
+echo
+echo "== 5. Numeric captchas: generate a few, read them back"
+rm -rf runs/demo/captchas
+"$bin/digitnet-captcha-gen" --count 5 --seed 1 --out runs/demo/captchas
+"$bin/digitnet-read" --captcha runs/demo/captchas
