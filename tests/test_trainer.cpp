@@ -189,3 +189,18 @@ TEST(TrainerTest, ResumingACompleteRunTrainsNothing) {
   const auto after = weights(task.model());
   for (size_t i = 0; i < before.size(); ++i) EXPECT_TRUE(torch::equal(before[i], after[i]));
 }
+
+TEST(DigitTaskTest, ModelOptionsDefaultWhenAbsentAndMustBeNumbers) {
+  TempDir dir;
+  digitnet::MnistNet net(digitnet::MnistNetOptions{8, 32});
+  auto manifest = digitnet::new_manifest("mnist");
+  manifest["model.channels"] = "8";
+  manifest["model.hidden"] = "32";
+  digitnet::save_checkpoint(dir / "partial.pt", *net, manifest);
+  const auto loaded = digitnet::load_digit_model(dir / "partial.pt", torch::kCPU);
+  EXPECT_EQ(loaded.net->options().channels, 8);
+  EXPECT_DOUBLE_EQ(loaded.net->options().mean, digitnet::kMnistMean);
+  manifest["model.hidden"] = "32x";
+  digitnet::save_checkpoint(dir / "bad.pt", *net, manifest);
+  EXPECT_THROW(digitnet::load_digit_model(dir / "bad.pt", torch::kCPU), std::runtime_error);
+}

@@ -5,6 +5,7 @@
 #include <torch/torch.h>
 
 #include <random>
+#include <type_traits>
 #include <stdexcept>
 
 namespace digitnet {
@@ -125,16 +126,27 @@ void write_model_options(Manifest& m, const MnistNetOptions& o) {
 }
 
 MnistNetOptions read_model_options(const CheckpointReader& reader) {
+  // Keys a checkpoint does not record keep MnistNetOptions' defaults (MNIST normalisation).
   MnistNetOptions o;
-  try {
-    o.channels = std::stoll(reader.get("model.channels"));
-    o.hidden = std::stoll(reader.get("model.hidden"));
-    o.dropout = std::stod(reader.get("model.dropout"));
-    o.mean = std::stod(reader.get("model.mean"));
-    o.std = std::stod(reader.get("model.std"));
-  } catch (const std::logic_error& e) {  // std::stoll/stod on a bad value
-    throw std::runtime_error(std::string("a model option in the checkpoint is not a number: ") + e.what());
-  }
+  const auto& m = reader.manifest();
+  const auto number = [&](const char* key, auto& target) {
+    const auto it = m.find(key);
+    if (it == m.end()) return;
+    try {
+      size_t used = 0;
+      const double v = std::stod(it->second, &used);
+      if (used != it->second.size()) throw std::invalid_argument(key);
+      target = static_cast<std::remove_reference_t<decltype(target)>>(v);
+    } catch (const std::logic_error&) {  // std::stod on a bad value
+      throw std::runtime_error(std::string("checkpoint model option '") + key + "' is not a number: '" +
+                               it->second + "'");
+    }
+  };
+  number("model.channels", o.channels);
+  number("model.hidden", o.hidden);
+  number("model.dropout", o.dropout);
+  number("model.mean", o.mean);
+  number("model.std", o.std);
   return o;
 }
 

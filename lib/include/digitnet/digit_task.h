@@ -55,7 +55,8 @@ class DigitTask : public TrainTask {
 torch::Tensor predict_logits(MnistNetImpl& net, const torch::Tensor& images, const torch::Device& device,
                              int64_t batch_size = 1000);
 
-// MnistNet options as a manifest records them ("model.channels", ...), and back.
+// MnistNet options as a manifest records them ("model.channels", ...), and back; absent keys
+// keep the defaults, a value that is not a number is a std::runtime_error.
 void write_model_options(Manifest& manifest, const MnistNetOptions& options);
 MnistNetOptions read_model_options(const CheckpointReader& reader);
 

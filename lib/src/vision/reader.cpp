@@ -11,21 +11,12 @@
 
 #include "digitnet/checkpoint.h"
 #include "digitnet/device.h"
+#include "digitnet/digit_task.h"
 #include "digitnet/models.h"
 #include "digitnet/vision/preprocess.h"
 
 namespace digitnet::vision {
 namespace {
-
-int64_t manifest_int(const Manifest& m, const std::string& key, int64_t fallback) {
-  const auto it = m.find(key);
-  if (it == m.end()) return fallback;
-  try {
-    return std::stoll(it->second);
-  } catch (const std::exception&) {
-    throw std::runtime_error("checkpoint manifest: '" + key + "' is not an integer ('" + it->second + "')");
-  }
-}
 
 double iou(const cv::Rect& a, const cv::Rect& b) {
   const double i = (a & b).area();
@@ -69,25 +60,9 @@ DigitReader::DigitReader(const std::filesystem::path& checkpoint, ReaderOptions 
   if (!(options_.min_confidence >= 0.0 && options_.min_confidence <= 1.0))
     throw std::invalid_argument("--min-confidence must be between 0 and 1");
   device_ = select_device(options_.device);
-  CheckpointReader reader(checkpoint);
-  reader.expect_kind("mnist");
-  const auto& m = reader.manifest();
-  MnistNetOptions net_options;
-  net_options.channels = manifest_int(m, "model.channels", net_options.channels);
-  net_options.hidden = manifest_int(m, "model.hidden", net_options.hidden);
-  if (const auto it = m.find("temperature"); it != m.end()) {
-    try {
-      temperature_ = std::stod(it->second);
-    } catch (const std::exception&) {
-      temperature_ = 0.0;
-    }
-    if (!(temperature_ > 0.0 && temperature_ < 100.0))
-      throw std::runtime_error("checkpoint " + checkpoint.string() + ": bad temperature '" + it->second + "'");
-  }
-  model_->net = MnistNet(net_options);
-  reader.load_weights(*model_->net);
-  model_->net->to(device_);
-  model_->net->eval();
+  auto loaded = load_digit_model(checkpoint, device_);
+  model_->net = loaded.net;
+  temperature_ = loaded.temperature;
 }
 
 DigitReader::~DigitReader() = default;
