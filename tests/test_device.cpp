@@ -51,3 +51,33 @@ TEST(DeviceTest, CudaRoundTrip) {
   const auto x = torch::arange(10, torch::kFloat);
   EXPECT_TRUE(torch::equal(x.to(torch::kCUDA).to(torch::kCPU), x));
 }
+
+TEST(DeviceTest, ChannelsLastKeepsValuesAndOutputs) {
+  torch::manual_seed(3);
+  torch::nn::Sequential net(torch::nn::Conv2d(torch::nn::Conv2dOptions(1, 8, 5)), torch::nn::ReLU(),
+                            torch::nn::MaxPool2d(2), torch::nn::Conv2d(torch::nn::Conv2dOptions(8, 4, 3)),
+                            torch::nn::Flatten(), torch::nn::Linear(4 * 10 * 10, 3));
+  const auto x = torch::randn({5, 1, 28, 28});
+  const auto before = net->forward(x).detach();
+  std::vector<torch::Tensor> values;
+  for (const auto& p : net->parameters()) values.push_back(p.detach().clone());
+
+  digitnet::use_channels_last(*net);
+  const auto params = net->parameters();
+  for (size_t i = 0; i < params.size(); ++i) {
+    EXPECT_TRUE(torch::equal(params[i], values[i])) << "parameter " << i;
+    if (params[i].dim() == 4) {
+      // One input channel too: the strides must say NHWC, or LibTorch picks NCHW kernels.
+      EXPECT_EQ(params[i].suggest_memory_format(), torch::MemoryFormat::ChannelsLast) << params[i].sizes();
+      EXPECT_EQ(params[i].stride(1), 1) << params[i].sizes();
+    }
+  }
+  const auto after = net->forward(x);
+  EXPECT_TRUE(torch::allclose(after, before, 1e-4, 1e-5));
+  EXPECT_EQ(after.sizes(), before.sizes());
+  // Gradients flow into the relaid parameters, and an optimizer built afterwards steps them.
+  torch::optim::SGD opt(net->parameters(), 0.1);
+  after.sum().backward();
+  opt.step();
+  EXPECT_FALSE(torch::equal(net->parameters()[0], values[0]));
+}

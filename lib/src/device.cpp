@@ -1,6 +1,7 @@
 #include "digitnet/device.h"
 
 #include <torch/cuda.h>
+#include <torch/torch.h>
 #include <torch/utils.h>
 
 #include <stdexcept>
@@ -42,6 +43,19 @@ int configure_threads(int requested) {
   const int n = requested > 0 ? requested : available_cores();
   if (torch::get_num_threads() != n) torch::set_num_threads(n);
   return torch::get_num_threads();
+}
+
+void use_channels_last(torch::nn::Module& module) {
+  torch::NoGradGuard no_grad;
+  for (auto& p : module.parameters()) {
+    if (p.dim() != 4 || !p.device().is_cpu()) continue;
+    // Built from an OHWI tensor rather than with contiguous(ChannelsLast): for one input
+    // channel that call keeps NCHW strides, and LibTorch would then choose NCHW kernels.
+    const auto s = p.sizes();
+    auto nhwc = torch::empty({s[0], s[2], s[3], s[1]}, p.options()).permute({0, 3, 1, 2});
+    nhwc.copy_(p);
+    p.set_data(nhwc);
+  }
 }
 
 void seed_everything(uint64_t seed) {

@@ -1,5 +1,6 @@
 #include "digitnet/digit_task.h"
 
+#include "digitnet/device.h"
 #include "digitnet/metrics.h"
 
 #include <torch/torch.h>
@@ -158,6 +159,7 @@ LoadedDigitModel load_digit_model(const std::filesystem::path& file, const torch
   m.net = MnistNet(read_model_options(reader));
   reader.load_weights(*m.net);
   m.net->to(device);
+  use_channels_last(*m.net);
   m.net->eval();
   const auto t = m.manifest.find("temperature");
   if (t != m.manifest.end()) {

@@ -1,5 +1,7 @@
 #include "digitnet/trainer.h"
 
+#include "digitnet/device.h"
+
 #include <torch/optim/adamw.h>
 #include <torch/torch.h>
 
@@ -238,6 +240,7 @@ Json history_json(const std::vector<EpochStats>& history) {
 TrainResult train(TrainTask& task, const TrainOptions& o, const TrainCallbacks& callbacks) {
   validate(o);
   auto& model = task.model();
+  if (o.channels_last) use_channels_last(model);
   torch::optim::AdamW optimizer(model.parameters(),
                                 torch::optim::AdamWOptions(o.lr).weight_decay(o.weight_decay));
   const auto checkpoint = o.out_dir / kCheckpointName;

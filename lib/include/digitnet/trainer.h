@@ -58,6 +58,7 @@ struct TrainOptions {
   bool resume = false;            // continue from out_dir/model.pt
   const std::atomic<bool>* stop = nullptr;  // when it turns true: checkpoint and return
   double progress_interval_s = 0.25;        // how often on_progress is called at most
+  bool channels_last = true;                // CPU convolution weights NHWC (use_channels_last)
 };
 
 struct TrainProgress {

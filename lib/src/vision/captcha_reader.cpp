@@ -1,6 +1,7 @@
 #include "digitnet/vision/captcha_reader.h"
 
 #include "digitnet/checkpoint.h"
+#include "digitnet/device.h"
 #include "digitnet/vision/captcha.h"
 #include "digitnet/vision/captcha_task.h"
 
@@ -95,12 +96,14 @@ CaptchaReader::CaptchaReader(const std::filesystem::path& checkpoint, const torc
   net_ = CaptchaNet(captcha_net_options(reader.manifest()));
   reader.load_weights(*net_);
   net_->to(device_);
+  use_channels_last(*net_);
   net_->eval();
 }
 
 CaptchaReader::CaptchaReader(CaptchaNet net, const torch::Device& device, CaptchaReaderOptions options)
     : net_(std::move(net)), device_(device), options_(options) {
   net_->to(device_);
+  use_channels_last(*net_);
   net_->eval();
 }
 
