@@ -1,6 +1,7 @@
 // digitnet-train: trains a model with the one training loop (trainer.h), with progress on
 // stderr, a checkpoint every epoch, metrics.json, curves.png, Ctrl-C to stop and --resume.
 #include <atomic>
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <iostream>
@@ -15,6 +16,7 @@
 #ifdef DIGITNET_HAVE_OPENCV
 #include "digitnet/vision/captcha_task.h"
 #include "digitnet/vision/plot.h"
+#include "digitnet/vision/reader_data.h"
 #endif
 
 namespace {
@@ -68,14 +70,15 @@ int main(int argc, char** argv) {
                           "Train a digit model. Writes OUT/model.pt (a checkpoint after every epoch),\n"
                           "OUT/metrics.json and OUT/curves.png; Ctrl-C saves and stops, --resume continues.");
     opts.add_options()
-      ("task", "mnist (digits from an IDX folder: MNIST, Fashion-MNIST, ...) | captcha (endless synthetic captchas)", cxxopts::value<std::string>()->default_value("mnist"))
+      ("task", "mnist (digits from an IDX folder: MNIST, Fashion-MNIST, ...) | reader (the photo reader's model: the folder's train split degraded as cameras do and canonicalised, 10% kept for validation) | captcha (endless synthetic captchas)", cxxopts::value<std::string>()->default_value("mnist"))
       ("d,data-dir", "dataset folder (IDX files; for captcha: labelled real captchas for --finetune)", cxxopts::value<std::string>()->default_value("data/mnist"))
       ("o,out", "run folder (default runs/<task>)", cxxopts::value<std::string>()->default_value("runs/mnist"))
-      ("epochs", "epochs (captcha default 8)", cxxopts::value<int64_t>()->default_value("40"))
+      ("epochs", "epochs (reader and captcha default 8)", cxxopts::value<int64_t>()->default_value("40"))
       ("batch-size", "images per batch (captcha default 64)", cxxopts::value<int64_t>()->default_value("128"))
       ("lr", "peak learning rate (AdamW, one-cycle schedule)", cxxopts::value<double>()->default_value("0.003"))
       ("weight-decay", "AdamW weight decay", cxxopts::value<double>()->default_value("0.0005"))
-      ("augment", "none | mnist (random affine) | camera (affine, stroke width, blur, contrast, noise)", cxxopts::value<std::string>()->default_value("mnist"))
+      ("augment", "none | mnist (random affine) | camera (affine, stroke width, blur, contrast, noise); reader default none", cxxopts::value<std::string>()->default_value("mnist"))
+      ("copies", "reader: camera-degraded copies of every training digit", cxxopts::value<int>()->default_value("4"))
       ("channels", "MnistNet width (filters of the first convolution; CaptchaNet default 16)", cxxopts::value<int64_t>()->default_value("32"))
       ("hidden", "MnistNet dense layer size (CaptchaNet GRU units, default 96)", cxxopts::value<int64_t>()->default_value("128"))
       ("finetune", "captcha: start from CHECKPOINT and adapt it to the labelled captchas in --data-dir", cxxopts::value<std::string>())
@@ -97,12 +100,13 @@ int main(int argc, char** argv) {
     if (!args.unmatched().empty())
       throw std::invalid_argument("unexpected argument '" + args.unmatched().front() + "'");
     const auto task_name = args["task"].as<std::string>();
-    if (task_name != "mnist" && task_name != "captcha")
-      throw std::invalid_argument("--task must be mnist or captcha, not '" + task_name + "'");
-    const bool captcha = task_name == "captcha";
+    if (task_name != "mnist" && task_name != "reader" && task_name != "captcha")
+      throw std::invalid_argument("--task must be mnist, reader or captcha, not '" + task_name + "'");
+    const bool captcha = task_name == "captcha", reader = task_name == "reader";
 #ifndef DIGITNET_HAVE_OPENCV
-    if (captcha) throw std::invalid_argument("--task captcha needs a build with OpenCV");
+    if (captcha || reader) throw std::invalid_argument("--task " + task_name + " needs a build with OpenCV");
 #endif
+    if (!reader && args.count("copies")) throw std::invalid_argument("--copies is only for --task reader");
     if (!captcha) {
       for (const char* flag : {"finetune", "held-out", "length", "batches", "val"})
         if (args.count(flag)) throw std::invalid_argument(std::string("--") + flag + " is only for --task captcha");
@@ -123,12 +127,12 @@ int main(int argc, char** argv) {
     std::cerr << digitnet::describe_device(device, threads) << '\n';
 
     digitnet::TrainOptions options;
-    options.epochs = given_or("epochs", 8);
+    options.epochs = reader && !args.count("epochs") ? 8 : given_or("epochs", 8);
     options.lr = args["lr"].as<double>();
     options.weight_decay = args["weight-decay"].as<double>();
     options.batch_size = given_or("batch-size", 64);
     options.seed = args["seed"].as<uint64_t>();
-    options.out_dir = captcha && !args.count("out") ? "runs/captcha" : args["out"].as<std::string>();
+    options.out_dir = args.count("out") ? args["out"].as<std::string>() : "runs/" + task_name;
     options.resume = args.count("resume") > 0;
     options.stop = &g_stop;
 
@@ -173,7 +177,7 @@ int main(int argc, char** argv) {
     digitnet::DatasetSplits data;  // outlives the task, which reads from it
     if (!captcha) {
       task_options.batch_size = options.batch_size;
-      task_options.augment = args["augment"].as<std::string>();
+      task_options.augment = reader && !args.count("augment") ? "none" : args["augment"].as<std::string>();
       task_options.model.channels = args["channels"].as<int64_t>();
       task_options.model.hidden = args["hidden"].as<int64_t>();
       digitnet::augment_preset(task_options.augment);  // a bad name is a usage error before loading data
@@ -182,6 +186,19 @@ int main(int argc, char** argv) {
       data = digitnet::load_idx_folder(data_dir);
       std::cerr << "data: " << data.name << " from " << data_dir << ", " << data.train.size() << " train / "
                 << data.test.size() << " test images\n";
+#ifdef DIGITNET_HAVE_OPENCV
+      if (reader) {
+        const int copies = args["copies"].as<int>();
+        if (copies < 1 || copies > 100) throw std::invalid_argument("--copies must be between 1 and 100");
+        const auto t0 = std::chrono::steady_clock::now();
+        data = digitnet::vision::make_reader_splits(data, {copies, true, options.seed});
+        std::cerr << "reader data: " << data.train.size() << " training and " << data.test.size()
+                  << " validation inputs (the test split is not used) in "
+                  << digitnet::cli::format_duration(
+                         std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count())
+                  << '\n';
+      }
+#endif
       digitnet::seed_everything(options.seed);  // the model's initial weights
       auto t = std::make_unique<digitnet::DigitTask>(data, task_options, device);
       std::cerr << "model: MnistNet (" << task_options.model.channels << " channels, " << task_options.model.hidden
@@ -191,14 +208,15 @@ int main(int argc, char** argv) {
     }
     auto& task = *task_ptr;
 
+    const char* scored = reader ? "validation" : "test";  // the reader never sees the test split
     install_signal_handlers();
     ProgressLine progress;
     digitnet::TrainCallbacks callbacks;
     callbacks.on_progress = [&](const digitnet::TrainProgress& p) { progress.update(p); };
     callbacks.on_epoch = [&](const digitnet::EpochStats& s, const std::vector<digitnet::EpochStats>& history) {
       progress.clear();
-      std::fprintf(stderr, "epoch %lld/%lld  loss %.4f  test accuracy %.2f%%  %.0f img/s  %.1f s (total %s)\n",
-                   static_cast<long long>(s.epoch), static_cast<long long>(options.epochs), s.train_loss,
+      std::fprintf(stderr, "epoch %lld/%lld  loss %.4f  %s accuracy %.2f%%  %.0f img/s  %.1f s (total %s)\n",
+                   static_cast<long long>(s.epoch), static_cast<long long>(options.epochs), s.train_loss, scored,
                    100.0 * s.eval.at("accuracy"), s.samples_per_s, s.seconds,
                    digitnet::cli::format_duration(s.elapsed_s).c_str());
       if (captcha)
@@ -222,7 +240,7 @@ int main(int argc, char** argv) {
     const auto& last = result.history.back();
     digitnet::CheckpointReader saved(result.checkpoint);
     const auto temperature = captcha ? std::string("1") : saved.get("temperature");  // captchas: CTC, no temperature
-    std::cerr << "done: test accuracy " << 100.0 * last.eval.at("accuracy") << "% after " << last.epoch
+    std::cerr << "done: " << scored << " accuracy " << 100.0 * last.eval.at("accuracy") << "% after " << last.epoch
               << " epochs, " << digitnet::cli::format_duration(last.elapsed_s) << "; " << result.checkpoint.string()
               << " (temperature " << temperature << ")\n";
     if (args.count("json"))

@@ -4,6 +4,8 @@
 #include <torch/torch.h>
 
 #include <random>
+#include <string>
+#include <tuple>
 #include <stdexcept>
 
 #include "digitnet/vision/preprocess.h"
@@ -52,6 +54,30 @@ std::pair<torch::Tensor, torch::Tensor> make_reader_data(const torch::Tensor& im
     }
   }
   return {out, out_labels};
+}
+
+DatasetSplits make_reader_splits(const DatasetSplits& mnist, const ReaderDataOptions& options,
+                                 double validation_fraction) {
+  if (!(validation_fraction > 0.0 && validation_fraction <= 0.5))
+    throw std::invalid_argument("the validation fraction must be in (0, 0.5]");
+  const int64_t n = mnist.train.size();
+  const auto held = static_cast<int64_t>(double(n) * validation_fraction);
+  if (held < 1 || n - held < 1)
+    throw std::invalid_argument("the train split of " + mnist.name + " has " + std::to_string(n) +
+                                " images, too few to keep a validation part");
+  const auto& x = mnist.train.images;
+  const auto& y = mnist.train.labels;
+  ReaderDataOptions train_options = options, validation_options = options;
+  train_options.seed = options.seed + 1;
+  validation_options.seed = options.seed + 2;
+  validation_options.copies = 2;
+  DatasetSplits out;
+  out.name = "reader(" + mnist.name + ", " + std::to_string(options.copies) + " copies)";
+  std::tie(out.train.images, out.train.labels) =
+      make_reader_data(x.narrow(0, 0, n - held), y.narrow(0, 0, n - held), train_options);
+  std::tie(out.test.images, out.test.labels) =
+      make_reader_data(x.narrow(0, n - held, held), y.narrow(0, n - held, held), validation_options);
+  return out;
 }
 
 }  // namespace digitnet::vision
