@@ -21,6 +21,9 @@ namespace {
 
 struct Score {
   int numbers = 0, exact = 0, digits = 0, right = 0, scenes = 0, scenes_exact = 0;
+  // Why a number was not read exactly: no string overlaps it, the string has another digit
+  // count (segmentation), or a digit is wrong or '?' in a string of the right length.
+  int missed = 0, wrong_length = 0, wrong_digits = 0, unsure = 0;
   void add(const dv::Scene& scene, const std::vector<dv::ReadString>& read) {
     ++scenes;
     std::string text;
@@ -36,10 +39,18 @@ struct Score {
         const double iou = i / (r.box.area() + truth.box.area() - i);
         if (iou > best_iou) best_iou = iou, best = &r;
       }
-      if (!best) continue;
+      if (!best) {
+        ++missed;
+        continue;
+      }
       exact += best->text == truth.text;
-      if (best->text.size() == truth.text.size())
-        for (size_t k = 0; k < truth.text.size(); ++k) right += best->text[k] == truth.text[k];
+      if (best->text.size() != truth.text.size()) {
+        ++wrong_length;
+        continue;
+      }
+      for (size_t k = 0; k < truth.text.size(); ++k) right += best->text[k] == truth.text[k];
+      if (best->text != truth.text) ++wrong_digits;
+      unsure += best->text.find('?') != std::string::npos;
     }
   }
 };
@@ -109,6 +120,9 @@ int main(int argc, char** argv) {
                        .set("numbers_exact", pct(canonical.exact, canonical.numbers))
                        .set("digits_right", pct(canonical.right, canonical.digits))
                        .set("scenes_exact", pct(canonical.scenes_exact, canonical.scenes))
+                       .set("missed", canonical.missed)
+                       .set("wrong_length", canonical.wrong_length)
+                       .set("wrong_digits", canonical.wrong_digits)
                        .set("reference_numbers_exact", pct(plain.exact, plain.numbers))
                        .set("reference_digits_right", pct(plain.right, plain.digits))
                        .dump()
@@ -120,6 +134,8 @@ int main(int argc, char** argv) {
     std::printf("  canonicalised (preprocess.h): numbers exact %5.1f%%, digits right %5.1f%%, scenes exact %5.1f%%\n",
                 pct(canonical.exact, canonical.numbers), pct(canonical.right, canonical.digits),
                 pct(canonical.scenes_exact, canonical.scenes));
+    std::printf("  numbers not exact: %d not found, %d with another digit count, %d with a wrong digit (%d of them '?')\n",
+                canonical.missed, canonical.wrong_length, canonical.wrong_digits, canonical.unsure);
     std::printf("  plain resized crops:          numbers exact %5.1f%%, digits right %5.1f%%, scenes exact %5.1f%%\n",
                 pct(plain.exact, plain.numbers), pct(plain.right, plain.digits), pct(plain.scenes_exact, plain.scenes));
     std::printf("  ratio of numbers exact: %.1fx  (goal: 90%% of numbers, 97%% of digits)\n",

@@ -65,7 +65,7 @@ cv::Mat to_grey8(const cv::Mat& image) {
   return out;
 }
 
-bool canonicalize_into(const cv::Mat& region, cv::Mat& out, Polarity polarity) {
+bool canonicalize_into(const cv::Mat& region, cv::Mat& out, Polarity polarity, const cv::Rect& core) {
   if (out.rows != kCanvasSize || out.cols != kCanvasSize || out.type() != CV_32F)
     throw std::invalid_argument("canonicalize_into needs a 28x28 CV_32F output");
   out.setTo(0.0f);
@@ -115,21 +115,41 @@ bool canonicalize_into(const cv::Mat& region, cv::Mat& out, Polarity polarity) {
   cv::Mat labels, stats, centroids;
   const int n = cv::connectedComponentsWithStats(strong, labels, stats, centroids, 8, CV_32S);
   if (n <= 1) return false;
-  int largest = 1;
-  for (int i = 2; i < n; ++i)
-    if (stats.at<int>(i, cv::CC_STAT_AREA) > stats.at<int>(largest, cv::CC_STAT_AREA)) largest = i;
+  const auto rect_of = [&](int i) {
+    return cv::Rect(stats.at<int>(i, cv::CC_STAT_LEFT), stats.at<int>(i, cv::CC_STAT_TOP),
+                    stats.at<int>(i, cv::CC_STAT_WIDTH), stats.at<int>(i, cv::CC_STAT_HEIGHT));
+  };
+  // With a core: a component belongs to the digit when at least half of its box lies in the
+  // core grown by a tenth of its size (strokes thickened by the threshold). Without one: when
+  // it reaches inside the outer tenth of the region.
+  const cv::Rect within = core.empty()
+                              ? cv::Rect(std::max(1, region.cols / 10), std::max(1, region.rows / 10),
+                                         std::max(1, region.cols - 2 * std::max(1, region.cols / 10)),
+                                         std::max(1, region.rows - 2 * std::max(1, region.rows / 10)))
+                              : cv::Rect(core.x - core.width / 10 - 1, core.y - core.height / 10 - 1,
+                                         core.width + 2 * (core.width / 10) + 2, core.height + 2 * (core.height / 10) + 2);
+  const auto inside = [&](int i) {
+    const cv::Rect r = rect_of(i);
+    return core.empty() ? !(r & within).empty() : 2 * (r & within).area() >= r.area();
+  };
+  // The digit's main stroke: the largest component inside (the largest of all if none is).
+  int largest = -1;
+  for (int i = 1; i < n; ++i)
+    if (inside(i) && (largest < 0 || stats.at<int>(i, cv::CC_STAT_AREA) > stats.at<int>(largest, cv::CC_STAT_AREA)))
+      largest = i;
+  if (largest < 0) {
+    largest = 1;
+    for (int i = 2; i < n; ++i)
+      if (stats.at<int>(i, cv::CC_STAT_AREA) > stats.at<int>(largest, cv::CC_STAT_AREA)) largest = i;
+  }
   const int largest_area = stats.at<int>(largest, cv::CC_STAT_AREA);
-  const int mx = std::max(1, region.cols / 10), my = std::max(1, region.rows / 10);
-  const cv::Rect centre(mx, my, std::max(1, region.cols - 2 * mx), std::max(1, region.rows - 2 * my));
   std::vector<uint8_t> keep(static_cast<size_t>(n), 0);
   cv::Rect box;
   for (int i = 1; i < n; ++i) {
-    const cv::Rect r(stats.at<int>(i, cv::CC_STAT_LEFT), stats.at<int>(i, cv::CC_STAT_TOP),
-                     stats.at<int>(i, cv::CC_STAT_WIDTH), stats.at<int>(i, cv::CC_STAT_HEIGHT));
+    const cv::Rect r = rect_of(i);
     const int area = stats.at<int>(i, cv::CC_STAT_AREA);
     const bool speck = area * 20 < largest_area;
-    const bool outside = i != largest && (r & centre).empty();
-    if (speck || outside) continue;
+    if (speck || (i != largest && !inside(i))) continue;
     keep[static_cast<size_t>(i)] = 1;
     box = box.empty() ? r : (box | r);
   }
@@ -176,7 +196,9 @@ torch::Tensor canonicalize_tensor(const cv::Mat& region, Polarity polarity) {
 }
 
 torch::Tensor canonicalize_batch(const cv::Mat& image, const std::vector<cv::Rect>& boxes,
-                                 Polarity polarity) {
+                                 Polarity polarity, const std::vector<cv::Rect>& cores) {
+  if (!cores.empty() && cores.size() != boxes.size())
+    throw std::invalid_argument("canonicalize_batch: one core per box, or none");
   const auto n = static_cast<int64_t>(boxes.size());
   auto t = torch::zeros({n, 1, kCanvasSize, kCanvasSize}, torch::kFloat32);
   if (n == 0) return t;
@@ -186,7 +208,8 @@ torch::Tensor canonicalize_batch(const cv::Mat& image, const std::vector<cv::Rec
   for (int64_t i = 0; i < n; ++i) {
     const cv::Rect r = boxes[static_cast<size_t>(i)] & whole;
     cv::Mat out(kCanvasSize, kCanvasSize, CV_32F, base + i * kCanvasSize * kCanvasSize);
-    if (r.width >= 2 && r.height >= 2) canonicalize_into(grey(r), out, polarity);
+    const cv::Rect core = cores.empty() ? cv::Rect() : cores[static_cast<size_t>(i)] - r.tl();
+    if (r.width >= 2 && r.height >= 2) canonicalize_into(grey(r), out, polarity, core);
   }
   return t;
 }

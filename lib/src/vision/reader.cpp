@@ -108,7 +108,7 @@ Reading DigitReader::read(const cv::Mat& image) {
   std::vector<cv::Rect> crops;
   crops.reserve(boxes.size());
   for (const auto& b : boxes) crops.push_back(pad_box(b, options_.crop_padding, image.size()));
-  reading.inputs = canonicalize_batch(image, crops);
+  reading.inputs = canonicalize_batch(image, crops, Polarity::kAuto, boxes);
   if (boxes.empty()) return reading;
   const torch::Tensor probs = classify(reading.inputs);
   const auto [best, index] = probs.max(1);

@@ -27,7 +27,11 @@ enum class Polarity { kAuto, kDarkInk, kLightInk };
 
 // One region -> CV_32F 28x28 written into `out` (which may wrap tensor memory; it must be a
 // 28x28 CV_32F matrix). Returns false when the region holds no ink (out is all zeros).
-bool canonicalize_into(const cv::Mat& region, cv::Mat& out, Polarity polarity = Polarity::kAuto);
+// `core`, in region coordinates, is where the digit itself is (the segmenter's box inside a
+// padded crop): ink components lying mostly outside it belong to neighbours and are dropped.
+// Without a core, components that stay in the outer tenth of the region are dropped.
+bool canonicalize_into(const cv::Mat& region, cv::Mat& out, Polarity polarity = Polarity::kAuto,
+                       const cv::Rect& core = cv::Rect());
 
 // One region -> CV_32F 28x28, 0..1.
 cv::Mat canonicalize(const cv::Mat& region, Polarity polarity = Polarity::kAuto);
@@ -36,9 +40,10 @@ cv::Mat canonicalize(const cv::Mat& region, Polarity polarity = Polarity::kAuto)
 torch::Tensor canonicalize_tensor(const cv::Mat& region, Polarity polarity = Polarity::kAuto);
 
 // Every box of `image` canonicalised straight into one float tensor [N,1,28,28] (no copies
-// between OpenCV and LibTorch). Boxes are clipped to the image.
+// between OpenCV and LibTorch). Boxes are clipped to the image. `cores`, when not empty, has
+// one digit box per box, in image coordinates (see canonicalize_into).
 torch::Tensor canonicalize_batch(const cv::Mat& image, const std::vector<cv::Rect>& boxes,
-                                 Polarity polarity = Polarity::kAuto);
+                                 Polarity polarity = Polarity::kAuto, const std::vector<cv::Rect>& cores = {});
 
 // Converts any image to 8-bit grey (BGR, BGRA, 16-bit and float inputs accepted). Returns the
 // input itself (no copy) when it is already 8-bit grey.
