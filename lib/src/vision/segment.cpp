@@ -25,10 +25,14 @@ double median(std::vector<double> v) {
   return v[v.size() / 2];
 }
 
-// Parts of one digit: one above the other (a 5's detached bar, a broken 4) or one inside the other.
-bool same_digit(const Part& a, const Part& b) {
+// Parts of one digit: one above the other (a 5's detached bar, a broken 4) or one inside the
+// other, together no larger than `max_side` each way (so that the strokes of a paper edge or
+// a shadow cannot grow, merge by merge, into a box that swallows the digits inside it).
+bool same_digit(const Part& a, const Part& b, double max_side) {
   const cv::Rect& p = a.box.area() < b.box.area() ? a.box : b.box;
   const cv::Rect& q = a.box.area() < b.box.area() ? b.box : a.box;
+  const cv::Rect whole = p | q;
+  if (whole.width > max_side || whole.height > max_side) return false;
   if ((p & q) == p) return true;
   const int xo = overlap_1d(p.x, p.br().x, q.x, q.br().x);
   if (xo < 0.5 * std::min(p.width, q.width)) return false;
@@ -125,13 +129,18 @@ Segmentation segment_digits(const cv::Mat& image, const SegmentOptions& options)
     parts.resize(2000);
   }
 
-  // Broken strokes: merge parts of one digit until nothing changes.
+  // Broken strokes: merge parts of one digit until nothing changes. A digit is at most about
+  // twice the typical height of the digit-sized parts.
+  std::vector<double> part_heights;
+  for (const auto& p : parts)
+    if (p.box.height >= options.min_digit_height && p.box.width <= 2 * p.box.height) part_heights.push_back(p.box.height);
+  const double max_side = part_heights.empty() ? double(std::max(rows, cols)) : 2.0 * median(part_heights);
   for (bool merged = true; merged;) {
     merged = false;
     for (size_t i = 0; i < parts.size(); ++i) {
       if (!parts[i].alive) continue;
       for (size_t j = i + 1; j < parts.size(); ++j) {
-        if (!parts[j].alive || !same_digit(parts[i], parts[j])) continue;
+        if (!parts[j].alive || !same_digit(parts[i], parts[j], max_side)) continue;
         parts[i].box |= parts[j].box;
         parts[i].ink += parts[j].ink;
         parts[j].alive = false;
@@ -160,6 +169,10 @@ Segmentation segment_digits(const cv::Mat& image, const SegmentOptions& options)
   std::vector<cv::Rect> boxes;
   for (const auto& c : cands) {
     if (c.box.height < 0.45 * typical_h) continue;  // dots, commas, specks beside digits
+    // Paper edges, shadows and table borders: far taller than the digits, or cut by the frame.
+    if (cands.size() > 1 && c.box.height > 2.2 * typical_h) continue;
+    const cv::Rect& b = c.box;
+    if (b.x <= 0 || b.y <= 0 || b.br().x >= cols || b.br().y >= rows) continue;
     for (const auto& r : split_touching(binary, c.box, options.split_width))
       if (r.height >= 0.45 * typical_h || r.height >= options.min_digit_height) boxes.push_back(r);
   }
