@@ -121,3 +121,32 @@ TEST(PreprocessTest, RejectsEmptyImagesAndOddChannelCounts) {
   EXPECT_THROW(dv::to_grey8(cv::Mat()), std::invalid_argument);
   EXPECT_THROW(dv::to_grey8(cv::Mat(4, 4, CV_8UC2)), std::invalid_argument);
 }
+
+TEST(PreprocessTest, ACoreKeepsTheDigitAndDropsItsNeighbours) {
+  // A thin 1 between two 0s, cropped square around the 1 as the reader crops it.
+  cv::Mat img(100, 160, CV_8U, cv::Scalar(220));
+  cv::ellipse(img, {40, 50}, {16, 28}, 0, 0, 360, cv::Scalar(30), 4);
+  cv::line(img, {80, 22}, {80, 78}, cv::Scalar(30), 4);
+  cv::ellipse(img, {120, 50}, {16, 28}, 0, 0, 360, cv::Scalar(30), 4);
+  const cv::Rect crop(45, 15, 70, 70);   // reaches into both 0s
+  const cv::Rect one(78, 20, 5, 61);     // the segmenter's box of the 1
+  const auto plain = dv::canonicalize_batch(img, {crop});
+  const auto cored = dv::canonicalize_batch(img, {crop}, dv::Polarity::kAuto, {one});
+  const cv::Mat p(28, 28, CV_32F, plain.data_ptr<float>()), c(28, 28, CV_32F, cored.data_ptr<float>());
+  // With the core, only a tall thin stroke remains; without it the 0s' arcs widen the ink.
+  EXPECT_LE(ink_box(c).width, 8) << ink_box(c);
+  EXPECT_EQ(ink_box(c).height, 20);
+  EXPECT_GT(ink_box(p).width, 12) << ink_box(p);
+  EXPECT_THROW(dv::canonicalize_batch(img, {crop, crop}, dv::Polarity::kAuto, {one}), std::invalid_argument);
+}
+
+TEST(PreprocessTest, AThinOneIsKept) {
+  // Scaled to 20 px high, a thin stroke is 2 px wide: it must still come out, centred.
+  cv::Mat img(80, 40, CV_8U, cv::Scalar(220));
+  cv::line(img, {20, 10}, {20, 68}, cv::Scalar(30), 4);
+  const cv::Mat out = dv::canonicalize(img);
+  const cv::Rect box = ink_box(out);
+  EXPECT_EQ(box.height, 20);
+  EXPECT_LE(box.width, 3);
+  EXPECT_NEAR(centre_of_mass(out).x, 13.5, 1.0);
+}

@@ -97,3 +97,48 @@ TEST(SegmentTest, PadBoxMakesAClippedSquare) {
   EXPECT_EQ(r.width, 45);  // clipped at x = 0
   EXPECT_EQ(r.x, 0);
 }
+
+TEST(SegmentTest, PaperEdgesDoNotSwallowTheDigitsInside) {
+  // Paper on a dark table, seen at an angle: the table shows along the top and the right, and
+  // its edge strokes must not merge, piece by piece, into a box around the digits.
+  cv::Mat img(240, 320, CV_8U, cv::Scalar(200));
+  cv::rectangle(img, {0, 0}, {319, 8}, cv::Scalar(40), cv::FILLED);
+  cv::rectangle(img, {308, 0}, {319, 239}, cv::Scalar(40), cv::FILLED);
+  for (int k = 0; k < 3; ++k) cv::ellipse(img, {100 + 45 * k, 120}, {14, 22}, 0, 0, 360, cv::Scalar(30), 4);
+  const auto seg = dv::segment_digits(img);
+  ASSERT_EQ(seg.strings.size(), 1u);
+  EXPECT_EQ(seg.strings[0].digits.size(), 3u);
+  for (const auto& b : seg.boxes) EXPECT_LT(b.height, 60) << b;
+}
+
+TEST(SegmentTest, CandidatesCutByTheFrameAreDropped) {
+  cv::Mat img(120, 200, CV_8U, cv::Scalar(230));
+  cv::ellipse(img, {80, 60}, {14, 22}, 0, 0, 360, cv::Scalar(20), 4);  // a 0 in view
+  cv::ellipse(img, {196, 60}, {14, 22}, 0, 0, 360, cv::Scalar(20), 4);  // one cut by the edge
+  const auto seg = dv::segment_digits(img);
+  ASSERT_EQ(seg.boxes.size(), 1u);
+  EXPECT_LT(seg.boxes[0].x, 100);
+}
+
+TEST(SegmentTest, NarrowTouchingPairGetsASplitHypothesis) {
+  cv::Mat img(120, 200, CV_8U, cv::Scalar(230));
+  cv::ellipse(img, {70, 60}, {12, 30}, 0, 0, 360, cv::Scalar(20), 4);  // 0
+  cv::ellipse(img, {100, 60}, {12, 30}, 0, 0, 360, cv::Scalar(20), 4);  // 0
+  cv::line(img, {80, 62}, {90, 62}, cv::Scalar(20), 2);                 // a stroke joining them
+  const auto seg = dv::segment_digits(img);
+  ASSERT_EQ(seg.boxes.size(), 1u);  // not wide enough to be split outright
+  ASSERT_EQ(seg.splits.size(), 1u);
+  const auto& h = seg.splits[0];
+  EXPECT_EQ(h.box, 0);
+  EXPECT_LE(h.left.br().x, h.right.x + 1);
+  EXPECT_NEAR(h.left.x + h.left.width / 2.0, 70, 3);
+  EXPECT_NEAR(h.right.x + h.right.width / 2.0, 100, 3);
+  EXPECT_GE(h.left.height, 60);
+  EXPECT_GE(h.right.height, 60);
+  // A lone 1 is too narrow to be two digits: no hypothesis.
+  cv::Mat one(120, 200, CV_8U, cv::Scalar(230));
+  cv::line(one, {80, 25}, {80, 95}, cv::Scalar(20), 5);
+  const auto single = dv::segment_digits(one);
+  EXPECT_EQ(single.boxes.size(), 1u);
+  EXPECT_TRUE(single.splits.empty());
+}

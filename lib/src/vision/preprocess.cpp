@@ -172,10 +172,20 @@ bool canonicalize_into(const cv::Mat& region, cv::Mat& out, Polarity polarity, c
   cv::Mat small;
   cv::resize(digit, small, cv::Size(w, h), 0, 0, scale < 1.0 ? cv::INTER_AREA : cv::INTER_LINEAR);
 
-  // Centre of mass to the centre of the 28x28 canvas.
-  const cv::Moments m = cv::moments(small, false);
-  if (m.m00 <= 1e-6) return false;
-  const double cx = m.m10 / m.m00, cy = m.m01 / m.m00;
+  // Centre of mass to the centre of the 28x28 canvas. Summed here rather than with
+  // cv::moments, which takes a 2-column float matrix (a thin 1 scaled to 2x20) for a list of
+  // points and returns a polygon's moments.
+  double m00 = 0.0, m10 = 0.0, m01 = 0.0;
+  for (int y = 0; y < small.rows; ++y) {
+    const float* p = small.ptr<float>(y);
+    for (int x = 0; x < small.cols; ++x) {
+      m00 += p[x];
+      m10 += double(x) * p[x];
+      m01 += double(y) * p[x];
+    }
+  }
+  if (m00 <= 1e-6) return false;
+  const double cx = m10 / m00, cy = m01 / m00;
   const int ox = std::clamp(int(std::lround(kCanvasSize / 2.0 - 0.5 - cx)), 0, kCanvasSize - w);
   const int oy = std::clamp(int(std::lround(kCanvasSize / 2.0 - 0.5 - cy)), 0, kCanvasSize - h);
   small.copyTo(out(cv::Rect(ox, oy, w, h)));

@@ -18,6 +18,10 @@
 namespace digitnet::vision {
 namespace {
 
+constexpr double kMergeWidth = 1.3;  // merge hypotheses: at most this wide for their height
+constexpr double kShortPiece = 0.6;
+constexpr double kSplitBelow = 0.7;  // a piece shorter than this share of the whole is a bar or tail
+
 double iou(const cv::Rect& a, const cv::Rect& b) {
   const double i = (a & b).area();
   const double u = a.area() + b.area() - i;
@@ -84,26 +88,36 @@ torch::Tensor DigitReader::classify(const torch::Tensor& inputs) {
 Reading DigitReader::read(const cv::Mat& image) {
   Reading reading;
   const Segmentation seg = segment_digits(image, options_.segment);
-  // Candidates, then merge hypotheses: two close neighbours that together are no wider than
-  // tall may be one digit broken in two (a 5's bar, a faint stroke). Both go through the same
-  // single forward; a merge wins only where a piece alone is unsure and the whole is surer.
+  // Candidates, then hypotheses the classifier decides in the same single forward:
+  //  - merge: two close neighbours together at most kMergeWidth times as wide as tall may be
+  //    one digit in two pieces (a 5's detached bar, a faint stroke). The whole wins when it is
+  //    sure and surer than either piece, or sure while one piece is short (a bar, a tail);
+  //  - split (segment.h's SplitHypothesis): a candidate may be two touching digits. The two
+  //    win when both are sure and together more likely than the whole (calibrated
+  //    confidences: P(left) * P(right) > P(whole)).
   std::vector<cv::Rect> boxes = seg.boxes;
-  struct Pair {
+  struct Merge {
     size_t string, first;
     int index;
   };
-  std::vector<Pair> pairs;
+  std::vector<Merge> merges;
   for (size_t si = 0; si < seg.strings.size(); ++si) {
     const auto& d = seg.strings[si].digits;
     for (size_t k = 0; k + 1 < d.size(); ++k) {
       const cv::Rect& a = seg.boxes[size_t(d[k])];
       const cv::Rect& b = seg.boxes[size_t(d[k + 1])];
       const cv::Rect u = a | b;
-      if (b.x - a.br().x < 0.3 * u.height && u.width <= u.height) {
-        pairs.push_back({si, k, int(boxes.size())});
+      if (b.x - a.br().x < 0.3 * u.height && u.width <= kMergeWidth * u.height) {
+        merges.push_back({si, k, int(boxes.size())});
         boxes.push_back(u);
       }
     }
+  }
+  std::vector<int> split_at(seg.boxes.size(), -1);  // per candidate: index of its left piece
+  for (const auto& h : seg.splits) {
+    split_at[size_t(h.box)] = int(boxes.size());
+    boxes.push_back(h.left);
+    boxes.push_back(h.right);
   }
   std::vector<cv::Rect> crops;
   crops.reserve(boxes.size());
@@ -122,16 +136,7 @@ Reading DigitReader::read(const cv::Mat& image) {
     out.line = s.line;
     out.confidence = 1.0;
     double sum = 0.0;
-    for (size_t k = 0; k < s.digits.size(); ++k) {
-      int i = s.digits[k];
-      for (const auto& p : pairs) {
-        if (p.string != si || p.first != k) continue;
-        const int a = s.digits[k], b = s.digits[k + 1];
-        if ((!sure(a) || !sure(b)) && sure(p.index) && best_a[p.index] > std::max(best_a[a], best_a[b])) {
-          i = p.index;
-          ++k;
-        }
-      }
+    const auto emit = [&](int i) {
       ReadDigit d;
       d.box = boxes[size_t(i)];
       d.confidence = best_a[i];
@@ -140,6 +145,29 @@ Reading DigitReader::read(const cv::Mat& image) {
       out.confidence *= d.confidence;
       sum += d.confidence;
       out.digits.push_back(d);
+    };
+    for (size_t k = 0; k < s.digits.size(); ++k) {
+      int i = s.digits[k];
+      bool merged = false;
+      for (const auto& m : merges) {
+        if (m.string != si || m.first != k) continue;
+        const int a = s.digits[k], b = s.digits[k + 1];
+        const double h = boxes[size_t(m.index)].height;
+        const bool short_piece = std::min(boxes[size_t(a)].height, boxes[size_t(b)].height) < kShortPiece * h;
+        if (sure(m.index) && (best_a[m.index] > std::max(best_a[a], best_a[b]) || short_piece)) {
+          i = m.index;
+          merged = true;
+          ++k;
+        }
+      }
+      const int left = merged ? -1 : split_at[size_t(i)];
+      if (left >= 0 && best_a[i] < kSplitBelow && sure(left) && sure(left + 1) &&
+          double(best_a[left]) * double(best_a[left + 1]) > double(best_a[i])) {
+        emit(left);
+        emit(left + 1);
+      } else {
+        emit(i);
+      }
     }
     // Non-digits: strings unsure on average, and lone candidates (specks, marks) unless sure.
     if (sum / double(out.digits.size()) < options_.reject_confidence) continue;

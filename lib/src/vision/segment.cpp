@@ -80,6 +80,31 @@ std::vector<cv::Rect> split_touching(const cv::Mat& binary, const cv::Rect& box,
   return out.empty() ? std::vector<cv::Rect>{box} : out;
 }
 
+// The two pieces of a candidate cut at its thinnest column in the middle 30-70%, when both
+// pieces are digit-sized; empty when there is no such cut.
+std::pair<cv::Rect, cv::Rect> pair_hypothesis(const cv::Mat& binary, const cv::Rect& box) {
+  const cv::Mat roi = binary(box);
+  std::vector<int> column(static_cast<size_t>(box.width), 0);
+  for (int y = 0; y < roi.rows; ++y) {
+    const uint8_t* p = roi.ptr<uint8_t>(y);
+    for (int x = 0; x < roi.cols; ++x) column[static_cast<size_t>(x)] += p[x] ? 1 : 0;
+  }
+  const int lo = std::max(1, int(0.3 * box.width)), hi = std::min(box.width - 2, int(0.7 * box.width));
+  if (hi <= lo) return {};
+  int cut = lo;
+  for (int x = lo; x <= hi; ++x)
+    if (column[static_cast<size_t>(x)] < column[static_cast<size_t>(cut)]) cut = x;
+  const auto piece = [&](int x0, int x1) {
+    const cv::Rect strip(box.x + x0, box.y, x1 - x0, box.height);
+    const cv::Rect ink = cv::boundingRect(binary(strip));
+    return ink.empty() ? cv::Rect() : cv::Rect(strip.x + ink.x, strip.y + ink.y, ink.width, ink.height);
+  };
+  const cv::Rect left = piece(0, cut), right = piece(cut, box.width);
+  const auto digit_sized = [&](const cv::Rect& r) { return r.height >= 0.6 * box.height && r.width >= 0.15 * box.height; };
+  if (!digit_sized(left) || !digit_sized(right)) return {};
+  return {left, right};
+}
+
 }  // namespace
 
 cv::Rect pad_box(const cv::Rect& box, double fraction, const cv::Size& bounds) {
@@ -156,30 +181,48 @@ Segmentation segment_digits(const cv::Mat& image, const SegmentOptions& options)
     const cv::Rect& b = p.box;
     const double fill = double(p.ink) / std::max(1, b.area());
     if (b.height < options.min_digit_height || b.height > options.max_digit_height * rows) continue;
-    if (b.width > 5.0 * b.height || fill < 0.06 || fill > 0.85) continue;
+    // A 1 drawn as one straight stroke is all ink; anything wider that is, is a blob.
+    const bool stroke = b.width <= 0.3 * b.height;
+    if (b.width > 5.0 * b.height || fill < 0.06 || (fill > 0.85 && !stroke)) continue;
     // A solid blob shows only its outline in the adaptive threshold: judge its darkness directly.
     cv::Mat dark;
     cv::threshold(work(b), dark, 0, 255, cv::THRESH_BINARY_INV | cv::THRESH_OTSU);
-    if (cv::countNonZero(dark) > 0.75 * b.area()) continue;
+    if (!stroke && cv::countNonZero(dark) > 0.75 * b.area()) continue;
     cands.push_back(p);
   }
   std::vector<double> heights;
   for (const auto& c : cands) heights.push_back(c.box.height);
   const double typical_h = median(heights);
   std::vector<cv::Rect> boxes;
+  std::vector<std::pair<cv::Rect, cv::Rect>> pairs;  // per box: its split hypothesis, if any
   for (const auto& c : cands) {
     if (c.box.height < 0.45 * typical_h) continue;  // dots, commas, specks beside digits
     // Paper edges, shadows and table borders: far taller than the digits, or cut by the frame.
     if (cands.size() > 1 && c.box.height > 2.2 * typical_h) continue;
     const cv::Rect& b = c.box;
     if (b.x <= 0 || b.y <= 0 || b.br().x >= cols || b.br().y >= rows) continue;
-    for (const auto& r : split_touching(binary, c.box, options.split_width))
-      if (r.height >= 0.45 * typical_h || r.height >= options.min_digit_height) boxes.push_back(r);
+    const auto pieces = split_touching(binary, c.box, options.split_width);
+    for (const auto& r : pieces) {
+      if (r.height < 0.45 * typical_h && r.height < options.min_digit_height) continue;
+      boxes.push_back(r);
+      pairs.emplace_back();
+      if (pieces.size() == 1 && r.width >= options.maybe_pair_width * r.height) pairs.back() = pair_hypothesis(binary, r);
+    }
   }
   if (static_cast<int>(boxes.size()) > options.max_candidates) {
-    std::partial_sort(boxes.begin(), boxes.begin() + options.max_candidates, boxes.end(),
-                      [](const cv::Rect& a, const cv::Rect& b) { return a.area() > b.area(); });
-    boxes.resize(static_cast<size_t>(options.max_candidates));
+    std::vector<size_t> keep(boxes.size());
+    std::iota(keep.begin(), keep.end(), size_t{0});
+    std::partial_sort(keep.begin(), keep.begin() + options.max_candidates, keep.end(),
+                      [&](size_t a, size_t b) { return boxes[a].area() > boxes[b].area(); });
+    keep.resize(static_cast<size_t>(options.max_candidates));
+    std::vector<cv::Rect> kept_boxes;
+    std::vector<std::pair<cv::Rect, cv::Rect>> kept_pairs;
+    for (const size_t k : keep) {
+      kept_boxes.push_back(boxes[k]);
+      kept_pairs.push_back(pairs[k]);
+    }
+    boxes.swap(kept_boxes);
+    pairs.swap(kept_pairs);
   }
 
   // Lines: walk left to right, each box joins the line whose rightmost box it overlaps most.
@@ -244,6 +287,8 @@ Segmentation segment_digits(const cv::Mat& image, const SegmentOptions& options)
   for (auto& s : result.strings) {
     for (auto& i : s.digits) {
       result.boxes.push_back(unscale(boxes[size_t(i)]));
+      const auto& [left, right] = pairs[size_t(i)];
+      if (!left.empty()) result.splits.push_back({int(result.boxes.size()) - 1, unscale(left), unscale(right)});
       i = int(result.boxes.size()) - 1;
     }
     s.box = unscale(s.box);

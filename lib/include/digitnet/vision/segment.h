@@ -17,7 +17,8 @@ struct SegmentOptions {
   double max_digit_height = 0.9;     // fraction of the image height (a close-up of one digit too)
   int max_side = 1280;               // larger images are segmented on a downscaled copy
   double string_gap = 0.9;           // a gap wider than this times the digit height ends a number
-  double split_width = 1.05;         // candidates wider than this times their height are split
+  double split_width = 1.2;         // candidates wider than this times their height are split
+  double maybe_pair_width = 0.7;    // narrower ones down to this get a split hypothesis
   int max_candidates = 200;          // the rest (largest first) are dropped
 };
 
@@ -27,9 +28,17 @@ struct DigitString {
   int line = 0;             // 0-based, top to bottom
 };
 
+// A candidate that may be two touching digits (a 7 leaning on a 1): the pieces it would be
+// cut into at its thinnest column. The reader lets the classifier decide.
+struct SplitHypothesis {
+  int box = -1;  // index into Segmentation::boxes
+  cv::Rect left, right;
+};
+
 struct Segmentation {
   std::vector<cv::Rect> boxes;        // one per digit candidate, in image coordinates
   std::vector<DigitString> strings;   // reading order: line by line, left to right
+  std::vector<SplitHypothesis> splits;
 };
 
 // Candidates and strings of `image` (any depth/channels, either polarity).
