@@ -65,7 +65,7 @@ TEST(CamAppTest, HeadlessVideoPrintsOneJsonLinePerFrameAndASummary) {
   EXPECT_TRUE(std::regex_search(r.err, std::regex("frames: 24, [0-9.]+ frames/s, latency p50 [0-9.]+ ms, p95 [0-9.]+ ms")))
       << r.err;
   if (digitnet::test::shipped_model().empty()) GTEST_SKIP() << "no shipped model: plumbing checked only";
-  // Numbers read exactly, over all frames: measured 51% at commit time.
+  // Numbers read exactly, over all frames: measured 100% at commit time.
   std::vector<std::string> truth;
   std::istringstream words(f.truth);
   for (std::string w; words >> w;) truth.push_back(w);
@@ -74,7 +74,7 @@ TEST(CamAppTest, HeadlessVideoPrintsOneJsonLinePerFrameAndASummary) {
     const std::string read = " " + texts(line) + " ";
     for (const auto& t : truth) right += read.find(" " + t + " ") != std::string::npos;
   }
-  EXPECT_GE(right, int(lines.size() * truth.size()) * 40 / 100) << "truth " << f.truth << "\n" << r.out;
+  EXPECT_GE(right, int(lines.size() * truth.size()) * 90 / 100) << "truth " << f.truth << "\n" << r.out;
 }
 
 TEST(CamAppTest, MaxFramesRecordAndDumpInputs) {

@@ -100,10 +100,11 @@ TEST(ReaderTest, ShippedModelReadsHeldOutScenes) {
       }
     }
   }
-  // Measured at commit time: 61.4% of numbers exact, 77.3% of digits right (a regression guard;
-  // bench/bench_read_vision.cpp gives the figures on 200 scenes).
-  EXPECT_GE(exact, numbers * 55 / 100) << exact << " of " << numbers << " numbers";
-  EXPECT_GE(right, digits * 70 / 100) << right << " of " << digits << " digits";
+  // Measured at commit time: 36 of 44 numbers exact (81.8%), 158 of 176 digits right in
+  // strings of the right length (89.8%); a regression guard, bench/bench_read_vision.cpp gives
+  // the figures on 200 scenes.
+  EXPECT_GE(exact, numbers * 75 / 100) << exact << " of " << numbers << " numbers";
+  EXPECT_GE(right, digits * 85 / 100) << right << " of " << digits << " digits";
 }
 
 TEST(ReadingSmootherTest, KeepsASteadyReadingThroughAFlicker) {
