@@ -41,15 +41,21 @@ bool same_digit(const Part& a, const Part& b, double max_side) {
   return gap <= 0.2 * q.height && u.height <= 1.5 * q.height && u.width <= 1.3 * u.height;
 }
 
-// Splits a candidate of several touching digits at the columns with the least ink.
-std::vector<cv::Rect> split_touching(const cv::Mat& binary, const cv::Rect& box, double split_width) {
-  if (box.width <= split_width * box.height) return {box};
+// Ink pixels in each column of `box`.
+std::vector<int> column_ink(const cv::Mat& binary, const cv::Rect& box) {
   const cv::Mat roi = binary(box);
   std::vector<int> column(static_cast<size_t>(box.width), 0);
   for (int y = 0; y < roi.rows; ++y) {
     const uint8_t* p = roi.ptr<uint8_t>(y);
     for (int x = 0; x < roi.cols; ++x) column[static_cast<size_t>(x)] += p[x] ? 1 : 0;
   }
+  return column;
+}
+
+// Splits a candidate of several touching digits at the columns with the least ink.
+std::vector<cv::Rect> split_touching(const cv::Mat& binary, const cv::Rect& box, double split_width) {
+  if (box.width <= split_width * box.height) return {box};
+  const std::vector<int> column = column_ink(binary, box);
   const double typical = std::max(1.0, median(std::vector<double>(column.begin(), column.end())));
   const int n = std::clamp(int(std::lround(box.width / (0.68 * box.height))), 2, 8);
   std::vector<int> cuts;
@@ -83,12 +89,7 @@ std::vector<cv::Rect> split_touching(const cv::Mat& binary, const cv::Rect& box,
 // The two pieces of a candidate cut at its thinnest column in the middle 30-70%, when both
 // pieces are digit-sized; empty when there is no such cut.
 std::pair<cv::Rect, cv::Rect> pair_hypothesis(const cv::Mat& binary, const cv::Rect& box) {
-  const cv::Mat roi = binary(box);
-  std::vector<int> column(static_cast<size_t>(box.width), 0);
-  for (int y = 0; y < roi.rows; ++y) {
-    const uint8_t* p = roi.ptr<uint8_t>(y);
-    for (int x = 0; x < roi.cols; ++x) column[static_cast<size_t>(x)] += p[x] ? 1 : 0;
-  }
+  const std::vector<int> column = column_ink(binary, box);
   const int lo = std::max(1, int(0.3 * box.width)), hi = std::min(box.width - 2, int(0.7 * box.width));
   if (hi <= lo) return {};
   int cut = lo;
