@@ -111,13 +111,19 @@ TEST(SegmentTest, PaperEdgesDoNotSwallowTheDigitsInside) {
   for (const auto& b : seg.boxes) EXPECT_LT(b.height, 60) << b;
 }
 
-TEST(SegmentTest, CandidatesCutByTheFrameAreDropped) {
+TEST(SegmentTest, StrokesAtTheFrameEdgeAreDroppedDigitsThereAreKept) {
   cv::Mat img(120, 200, CV_8U, cv::Scalar(230));
-  cv::ellipse(img, {80, 60}, {14, 22}, 0, 0, 360, cv::Scalar(20), 4);  // a 0 in view
-  cv::ellipse(img, {196, 60}, {14, 22}, 0, 0, 360, cv::Scalar(20), 4);  // one cut by the edge
+  cv::ellipse(img, {100, 60}, {14, 22}, 0, 0, 360, cv::Scalar(20), 4);  // a 0 in view
+  cv::ellipse(img, {14, 60}, {14, 22}, 0, 0, 360, cv::Scalar(20), 4);   // a 0 touching the edge
+  cv::line(img, {198, 40}, {198, 85}, cv::Scalar(20), 3);                // a table's edge
   const auto seg = dv::segment_digits(img);
-  ASSERT_EQ(seg.boxes.size(), 1u);
-  EXPECT_LT(seg.boxes[0].x, 100);
+  ASSERT_EQ(seg.boxes.size(), 2u);
+  EXPECT_LT(seg.boxes[0].x, 5);
+  EXPECT_NEAR(seg.boxes[1].x, 84, 4);
+  // A tightly cropped scan of one digit touches the edges and is still read.
+  cv::Mat tight(60, 34, CV_8U, cv::Scalar(230));
+  cv::ellipse(tight, {17, 30}, {15, 23}, 0, 0, 360, cv::Scalar(20), 4);
+  EXPECT_EQ(dv::segment_digits(tight).boxes.size(), 1u);
 }
 
 TEST(SegmentTest, NarrowTouchingPairGetsASplitHypothesis) {

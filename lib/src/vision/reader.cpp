@@ -19,8 +19,8 @@ namespace digitnet::vision {
 namespace {
 
 constexpr double kMergeWidth = 1.3;  // merge hypotheses: at most this wide for their height
-constexpr double kShortPiece = 0.6;
-constexpr double kSplitBelow = 0.7;  // a piece shorter than this share of the whole is a bar or tail
+constexpr double kShortPiece = 0.6;  // a piece shorter than this share of the whole is a bar or tail
+constexpr double kSplitBelow = 0.9;  // split hypotheses: only for a whole less sure than this
 
 double iou(const cv::Rect& a, const cv::Rect& b) {
   const double i = (a & b).area();

@@ -146,7 +146,11 @@ Segmentation segment_digits(const cv::Mat& image, const SegmentOptions& options)
                      stats.at<int>(i, cv::CC_STAT_WIDTH), stats.at<int>(i, cv::CC_STAT_HEIGHT));
     p.ink = stats.at<int>(i, cv::CC_STAT_AREA);
     if (p.ink < 6 || std::max(p.box.width, p.box.height) < 3) continue;       // specks
-    if (p.box.height > options.max_digit_height * rows || p.box.width > 0.5 * cols) continue;  // edges, frames
+    // Edges and ruled lines: too tall, or wide and flat. (A wide part that is not flat may be a
+    // close-up digit; a frame around the page fails the fill test below.)
+    if (p.box.height > options.max_digit_height * rows ||
+        (p.box.width > 0.5 * cols && p.box.height < 0.5 * p.box.width))
+      continue;
     parts.push_back(p);
   }
   if (parts.size() > 2000) {  // a noise storm: keep the largest
@@ -198,10 +202,16 @@ Segmentation segment_digits(const cv::Mat& image, const SegmentOptions& options)
   std::vector<std::pair<cv::Rect, cv::Rect>> pairs;  // per box: its split hypothesis, if any
   for (const auto& c : cands) {
     if (c.box.height < 0.45 * typical_h) continue;  // dots, commas, specks beside digits
-    // Paper edges, shadows and table borders: far taller than the digits, or cut by the frame.
-    if (cands.size() > 1 && c.box.height > 2.2 * typical_h) continue;
+    // Paper edges, shadows and table borders: far taller than the digits, or strokes at the
+    // frame's edge unlike the digits in view. A digit-shaped candidate at the edge stays (a
+    // tightly cropped scan), and so does a lone one.
     const cv::Rect& b = c.box;
-    if (b.x <= 0 || b.y <= 0 || b.br().x >= cols || b.br().y >= rows) continue;
+    if (cands.size() > 1) {
+      if (b.height > 2.2 * typical_h) continue;
+      const bool at_edge = b.x <= 0 || b.y <= 0 || b.br().x >= cols || b.br().y >= rows;
+      const bool digit_like = b.height >= 0.7 * typical_h && b.height <= 1.4 * typical_h && b.width >= 0.3 * b.height;
+      if (at_edge && !digit_like) continue;
+    }
     const auto pieces = split_touching(binary, c.box, options.split_width);
     for (const auto& r : pieces) {
       if (r.height < 0.45 * typical_h && r.height < options.min_digit_height) continue;
