@@ -7,6 +7,7 @@
 #include <set>
 
 #include "digitnet/vision/captcha.h"
+#include "support.h"
 
 namespace {
 
@@ -156,6 +157,29 @@ TEST(CaptchaGeneratorTest, FindsTheDebianFontFamilies) {
   if (fonts.empty()) GTEST_SKIP() << "no fonts under /usr/share/fonts (run scripts/setup.sh)";
   const digitnet::CaptchaGenerator g(digitnet::CaptchaOptions{});
   EXPECT_TRUE(has(g.font_families(), "dejavu"));
+}
+
+TEST(CaptchaGeneratorTest, OtherFontsOnlyWhenAskedFor) {
+  if (!digitnet::captcha_freetype_available()) GTEST_SKIP() << "OpenCV without freetype";
+  const std::filesystem::path dejavu = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf";
+  if (!std::filesystem::exists(dejavu)) GTEST_SKIP() << "fonts-dejavu-core not installed";
+  digitnet::test::TempDir dir;
+  std::filesystem::copy_file(dejavu, dir / "DejaVuSans.ttf");
+  std::filesystem::copy_file(dejavu, dir / "SomeCaptchaFont.ttf");  // what a generator may ship
+  digitnet::CaptchaOptions o;
+  o.font_dir = dir.path();
+  const digitnet::CaptchaGenerator plain(o);
+  EXPECT_EQ(plain.font_count(), 1u);
+  EXPECT_EQ(plain.font_families(), std::vector<std::string>{"dejavu"});
+  for (uint64_t i = 0; i < 40; ++i) EXPECT_FALSE(has(plain.generate(i).families, "ttf-other"));
+  o.other_fonts = true;
+  const digitnet::CaptchaGenerator other(o);
+  EXPECT_EQ(other.font_count(), 2u);
+  EXPECT_TRUE(has(other.font_families(), "ttf-other"));
+  o.other_fonts = false;
+  o.require = {"ttf-other"};
+  const digitnet::CaptchaGenerator required(o);
+  for (uint64_t i = 0; i < 10; ++i) EXPECT_TRUE(has(required.generate(i).families, "ttf-other"));
 }
 
 TEST(CaptchaGeneratorTest, RejectsBadOptions) {

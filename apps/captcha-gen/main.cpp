@@ -48,6 +48,7 @@ int main(int argc, char** argv) {
       ("size", "image size WxH", cxxopts::value<std::string>()->default_value("160x60"))
       ("exclude", "style families never used, comma-separated", cxxopts::value<std::string>()->default_value(""))
       ("require", "style families always used, comma-separated", cxxopts::value<std::string>()->default_value(""))
+      ("other-fonts", "also draw TrueType fonts under /usr/share/fonts other than DejaVu, Liberation and FreeFont (family ttf-other)")
       ("sheet", "also write all captchas tiled into one PNG (FILE)", cxxopts::value<std::string>())
       ("threads", "generator threads (0: all cores)", cxxopts::value<int>()->default_value("0"))
       ("list-families", "print the style families and exit")
@@ -78,6 +79,7 @@ int main(int argc, char** argv) {
     std::tie(options.height, std::ignore) = parse_range(size.substr(x + 1), "--size");
     options.exclude = digitnet::parse_captcha_families(args["exclude"].as<std::string>(), "--exclude");
     options.require = digitnet::parse_captcha_families(args["require"].as<std::string>(), "--require");
+    options.other_fonts = args.count("other-fonts") > 0;
     int threads = args["threads"].as<int>();
     if (threads < 0 || threads > 256) throw std::invalid_argument("--threads must be between 0 and 256");
     if (threads == 0) threads = digitnet::available_cores();

@@ -83,6 +83,7 @@ int main(int argc, char** argv) {
       ("hidden", "MnistNet dense layer size (CaptchaNet GRU units, default 96)", cxxopts::value<int64_t>()->default_value("128"))
       ("finetune", "captcha: start from CHECKPOINT and adapt it to the labelled captchas in --data-dir", cxxopts::value<std::string>())
       ("held-out", "captcha: style families kept out of training and scored apart", cxxopts::value<std::string>()->default_value("freefont,grid,perspective"))
+      ("other-fonts", "captcha: also draw TrueType fonts under /usr/share/fonts other than DejaVu, Liberation and FreeFont (family ttf-other)")
       ("length", "captcha: digits per training captcha, MIN-MAX", cxxopts::value<std::string>()->default_value("4-8"))
       ("batches", "captcha: batches per epoch", cxxopts::value<int64_t>()->default_value("450"))
       ("val", "captcha: fixed in-style validation captchas (a third as many per held-out family)", cxxopts::value<int64_t>()->default_value("1000"))
@@ -108,7 +109,7 @@ int main(int argc, char** argv) {
 #endif
     if (!reader && args.count("copies")) throw std::invalid_argument("--copies is only for --task reader");
     if (!captcha) {
-      for (const char* flag : {"finetune", "held-out", "length", "batches", "val"})
+      for (const char* flag : {"finetune", "held-out", "other-fonts", "length", "batches", "val"})
         if (args.count(flag)) throw std::invalid_argument(std::string("--") + flag + " is only for --task captcha");
     } else if (args.count("augment")) {
       throw std::invalid_argument("--augment is only for --task mnist (captchas are randomised as rendered)");
@@ -145,6 +146,7 @@ int main(int argc, char** argv) {
       o.model.channels = given_or("channels", o.model.channels);
       o.model.hidden = given_or("hidden", o.model.hidden);
       o.held_out = digitnet::parse_captcha_families(args["held-out"].as<std::string>(), "--held-out");
+      o.other_fonts = args.count("other-fonts") > 0;
       const auto length = args["length"].as<std::string>();
       const auto dash = length.find('-');
       try {

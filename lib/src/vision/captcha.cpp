@@ -349,8 +349,9 @@ CaptchaGenerator::CaptchaGenerator(CaptchaOptions options) : options_(std::move(
       if (f.category == category && contains(options_.require, f.name)) r.push_back(f.name);
     return r;
   };
+  const bool other_fonts = options_.other_fonts || contains(options_.require, "ttf-other");
   for (const auto& font : find_captcha_fonts(options_.font_dir))
-    if (allowed(font.family)) fonts_.push_back(font);
+    if (allowed(font.family) && (other_fonts || font.family != "ttf-other")) fonts_.push_back(font);
 
   // Fonts: the required ones, else every allowed family that has files (Hershey always has).
   auto req_fonts = required_in("font");

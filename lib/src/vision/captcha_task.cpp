@@ -136,6 +136,7 @@ CaptchaTask::CaptchaTask(CaptchaTaskOptions options) : options_(std::move(option
   gen.max_length = options_.max_length;
   gen.exclude = options_.held_out;
   gen.font_dir = options_.font_dir;
+  gen.other_fonts = options_.other_fonts;
   gen.seed = 1;  // replaced per epoch seed in make_batch
   train_gen_ = std::make_unique<CaptchaGenerator>(gen);
 
@@ -354,6 +355,7 @@ Manifest CaptchaTask::manifest() {
   m["data.source"] = options_.finetune_dir.empty() ? "synthetic" : "finetune:" + options_.finetune_dir.string();
   m["data.length"] = std::to_string(options_.min_length) + "-" + std::to_string(options_.max_length);
   m["data.held_out"] = join(options_.held_out);
+  if (options_.other_fonts) m["data.other_fonts"] = "1";
   m["data.batches_per_epoch"] = std::to_string(options_.batches_per_epoch);
   m["data.seed"] = std::to_string(options_.seed);
   m["input"] = "grey 0..1, resized to model.height x model.width, standardised per image";

@@ -5,8 +5,9 @@
 // held out of training and scored separately (an honest measure of generalisation to captcha
 // styles the model never saw):
 //
-//   font        hershey (OpenCV's vector faces), dejavu, liberation, freefont, ttf-other
-//               (TrueType files found under font_dir, drawn through cv::freetype)
+//   font        hershey (OpenCV's vector faces), dejavu, liberation, freefont (the three Debian
+//               font packages), ttf-other (any other TrueType file under font_dir, only when
+//               asked for); all but Hershey drawn through cv::freetype
 //   background  solid, gradient, texture
 //   ink         fill, outline (filled, with a contrasting rim), hollow (rim only)
 //   warp        wave, perspective
@@ -53,6 +54,10 @@ struct CaptchaOptions {
   // listed is picked; listed warps, noises and finishes are always applied.
   std::vector<std::string> require;
   std::filesystem::path font_dir = "/usr/share/fonts";  // searched recursively for .ttf/.otf
+  // Whether ttf-other fonts are used (also when `require` lists ttf-other). Off by default:
+  // what else a machine has installed differs from machine to machine (a run would not be
+  // reproducible), and it may be a captcha generator's own fonts that a benchmark scores on.
+  bool other_fonts = false;
 };
 
 // Throws std::invalid_argument naming the option for sizes outside 16..2048 pixels, lengths

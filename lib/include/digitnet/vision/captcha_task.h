@@ -41,6 +41,7 @@ struct CaptchaTaskOptions {
   int workers = 1;              // background render threads
   int64_t queue_batches = 8;    // ready batches the queue holds at most
   std::filesystem::path font_dir = "/usr/share/fonts";
+  bool other_fonts = false;  // CaptchaOptions::other_fonts
   // Fine-tuning: start from `init_checkpoint` (its model options win) and train on the labelled
   // real captchas in `finetune_dir` (list_labelled_captchas), with augmentation, mixed with
   // synthetic ones; a fifth of the real ones (at least one) is kept apart for validation.
