@@ -3,6 +3,8 @@
 # to a reference measured in the same run. Results belong in bench/BENCHMARKS.md.
 #   scripts/bench.sh            all benchmarks
 #   scripts/bench.sh xor        only those whose name contains "xor"
+# captcha-external (scripts/bench-captcha-external.sh) scores the captcha model on real websites'
+# captcha generators, which it installs from apt and npm.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -21,3 +23,7 @@ for b in build/release/bin/digitnet-bench-*; do
     "$b"
   fi
 done
+if [ -z "$filter" ] || [[ "captcha-external" == *"$filter"* ]]; then
+  echo "== captcha-external (scripts/bench-captcha-external.sh)"
+  bash scripts/bench-captcha-external.sh
+fi

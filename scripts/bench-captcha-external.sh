@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# Scores a captcha model on captchas of real websites' generators, none of which the training
+# generator imitates: Gregwar/Captcha (PHP), django-simple-captcha (Python), GD::SecurityImage
+# (Perl) and svg-captcha (Node), each with its own fonts and defaults, digits only. Tesseract OCR
+# (digits only, one text line) reads the same files as the reference.
+#   scripts/bench-captcha-external.sh [--count N] [--seed S] [--checkpoint FILE] [--no-tesseract]
+# Installs the generators from Debian (apt-get, as root) and npm when missing; writes the
+# captchas to data/captcha-external/<generator>/ and prints a table (Markdown).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+count=300 seed=1 checkpoint=models/captcha.pt tesseract=1
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --count) count="$2"; shift 2 ;;
+    --seed) seed="$2"; shift 2 ;;
+    --checkpoint) checkpoint="$2"; shift 2 ;;
+    --no-tesseract) tesseract=0; shift ;;
+    -h|--help) sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "bench-captcha-external.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
+  esac
+done
+[[ "$count" =~ ^[1-9][0-9]{0,4}$ ]] || { echo "bench-captcha-external.sh: --count must be 1..99999" >&2; exit 2; }
+[[ "$seed" =~ ^[0-9]{1,9}$ ]] || { echo "bench-captcha-external.sh: --seed must be a number" >&2; exit 2; }
+[ -f "$checkpoint" ] || { echo "bench-captcha-external.sh: no checkpoint $checkpoint" >&2; exit 1; }
+
+packages=(php-cli php-gd php-mbstring php-gregwar-captcha python3-django-captcha
+          libgd-securityimage-perl librsvg2-bin ttf-bitstream-vera)
+[ "$tesseract" = 1 ] && packages+=(tesseract-ocr tesseract-ocr-eng)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+done
+command -v node >/dev/null || missing+=(nodejs)
+command -v npm >/dev/null || missing+=(npm)
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" != 0 ]; then
+    echo "bench-captcha-external.sh: needs ${missing[*]} (apt-get install as root)" >&2
+    exit 1
+  fi
+  echo "installing ${missing[*]}" >&2
+  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}" >/dev/null
+fi
+node_dir=data/captcha-external/node
+if [ ! -d "$node_dir/node_modules/svg-captcha" ]; then
+  mkdir -p "$node_dir"
+  npm install --prefix "$node_dir" --no-audit --no-fund --silent svg-captcha@1 >/dev/null
+fi
+
+cmake --preset release >/dev/null
+cmake --build --preset release -j "$(nproc)" --target digitnet-eval >/dev/null
+
+gen=scripts/external-captchas
+root=data/captcha-external
+make_set() {  # name command...: a fresh folder of COUNT captchas
+  local name="$1"; shift
+  rm -rf "${root:?}/$name"
+  "$@" || { echo "bench-captcha-external.sh: the $name generator failed" >&2; exit 1; }
+}
+make_set gregwar php -d include_path=/usr/share/php "$gen/gregwar.php" "$count" "$root/gregwar" "$seed"
+make_set django-simple /usr/bin/python3 "$gen/django_simple.py" "$count" "$root/django-simple" "$seed"
+make_set securityimage perl "$gen/securityimage.pl" "$count" "$root/securityimage" "$seed" \
+  /usr/share/fonts/truetype/ttf-bitstream-vera/VeraBd.ttf
+make_set svg-captcha env NODE_PATH="$node_dir/node_modules" node "$gen/svg_captcha.js" "$count" \
+  "$root/svg-captcha" "$seed"
+for f in "$root"/svg-captcha/*.svg; do
+  rsvg-convert -b white "$f" -o "${f%.svg}.png" && rm "$f"
+done
+
+# Tesseract's whole-string accuracy on a folder of <index>_<digits>.<ext> files.
+tesseract_accuracy() {
+  local right=0 total=0 f truth read
+  for f in "$1"/*_*.*; do
+    truth="${f##*_}"; truth="${truth%.*}"
+    read=$(tesseract "$f" stdout --psm 7 -c tessedit_char_whitelist=0123456789 2>/dev/null | tr -cd 0-9)
+    total=$((total + 1))
+    [ "$read" = "$truth" ] && right=$((right + 1))
+  done
+  awk -v r="$right" -v t="$total" 'BEGIN { printf "%.1f%%", 100 * r / t }'
+}
+
+echo "| generator | captchas | digitnet whole-string | digitnet characters | wrong length | tesseract whole-string |"
+echo "| --- | ---: | ---: | ---: | ---: | ---: |"
+for name in gregwar django-simple securityimage svg-captcha; do
+  json=$(build/release/bin/digitnet-eval --task captcha --checkpoint "$checkpoint" \
+         --data-dir "$root/$name" --json 2>/dev/null) || true
+  [ -n "$json" ] || { echo "bench-captcha-external.sh: digitnet-eval failed on $root/$name" >&2; exit 1; }
+  tess="skipped"
+  [ "$tesseract" = 1 ] && tess=$(tesseract_accuracy "$root/$name")
+  /usr/bin/python3 -c '
+import json, sys
+d = json.loads(sys.argv[1])
+print("| %s | %d | %.1f%% | %.1f%% | %d | %s |" % (sys.argv[2], d["captchas"], 100 * d["accuracy"],
+      100 * d["char_accuracy"], d["wrong_length"], sys.argv[3]))' "$json" "$name" "$tess"
+done
