@@ -258,6 +258,49 @@ TEST(CaptchaReaderTest, GreyAndColourImagesGiveTheSameReading) {
   EXPECT_NEAR(a.confidence, b.confidence, 1e-6);
 }
 
+TEST(CaptchaViewsTest, TheImageMedianFilteredAndWidened) {
+  cv::Mat grey(40, 100, CV_8UC1, cv::Scalar(20));
+  cv::rectangle(grey, cv::Rect(30, 10, 40, 20), cv::Scalar(200), cv::FILLED);
+  grey.at<uint8_t>(5, 5) = 255;  // a speck
+  const auto views = digitnet::captcha_views(grey, 3);
+  ASSERT_EQ(views.size(), 3u);
+  EXPECT_EQ(cv::norm(views[0], grey, cv::NORM_INF), 0);
+  EXPECT_EQ(views[1].size(), grey.size());
+  EXPECT_EQ(views[1].at<uint8_t>(5, 5), 20);    // the speck is gone
+  EXPECT_EQ(views[1].at<uint8_t>(20, 50), 200);  // the block stays
+  EXPECT_EQ(views[2].size(), cv::Size(124, 40));  // an eighth of 100 at each side
+  EXPECT_EQ(cv::norm(views[2](cv::Rect(12, 0, 100, 40)), grey, cv::NORM_INF), 0);
+  EXPECT_EQ(views[2].at<uint8_t>(5, 0), 20);  // the border's colour
+  EXPECT_EQ(digitnet::captcha_views(grey, 1).size(), 1u);
+  EXPECT_THROW(digitnet::captcha_views(grey, 0), std::invalid_argument);
+  EXPECT_THROW(digitnet::captcha_views(grey, 4), std::invalid_argument);
+  digitnet::CaptchaReaderOptions bad;
+  bad.views = 4;
+  EXPECT_THROW(digitnet::CaptchaReader(digitnet::CaptchaNet(digitnet::CaptchaNetOptions{}), torch::kCPU, bad),
+               std::invalid_argument);
+}
+
+TEST(CaptchaReaderTest, ReadsEveryViewAndKeepsTheMostConfident) {
+  auto one = untrained_reader();
+  one.options().views = 1;
+  auto three = untrained_reader();
+  three.options().views = 3;
+  const digitnet::CaptchaGenerator gen(digitnet::CaptchaOptions{});
+  std::vector<cv::Mat> images;
+  for (uint64_t i = 0; i < 6; ++i) images.push_back(gen.generate(i).image);
+  const auto best = three.read(images);
+  ASSERT_EQ(best.size(), images.size());
+  for (size_t i = 0; i < images.size(); ++i) {
+    const auto views = one.read(digitnet::captcha_views(digitnet::captcha_grey(images[i]), 3));
+    size_t most = 0;
+    for (size_t v = 1; v < views.size(); ++v)
+      if (views[v].confidence > views[most].confidence) most = v;
+    EXPECT_EQ(best[i].text, views[most].text) << i;
+    EXPECT_NEAR(best[i].confidence, views[most].confidence, 1e-6) << i;
+    EXPECT_GE(best[i].confidence + 1e-9, views[0].confidence) << i;
+  }
+}
+
 TEST(CaptchaReaderTest, RejectsACheckpointOfAnotherKind) {
   TempDir dir;
   digitnet::CaptchaNet net;

@@ -34,6 +34,8 @@ int eval_captcha(const cxxopts::ParseResult& args, const torch::Device& device) 
   digitnet::CaptchaReaderOptions options;
   options.length = digitnet::parse_captcha_length(args["length"].as<std::string>());
   options.batch_size = std::min<int64_t>(args["batch-size"].as<int64_t>(), 256);
+  options.views = args["views"].as<int>();
+  if (options.views < 1 || options.views > 3) throw std::invalid_argument("--views must be 1, 2 or 3");
   digitnet::CaptchaReader reader(checkpoint, device, options);
   const auto dir = args["data-dir"].as<std::string>();
   const auto r = digitnet::evaluate_captcha_folder(reader, dir);
@@ -49,6 +51,7 @@ int eval_captcha(const cxxopts::ParseResult& args, const torch::Device& device) 
     std::cout << digitnet::Json::object()
                      .set("checkpoint", checkpoint)
                      .set("data_dir", dir)
+                     .set("views", int64_t(options.views))
                      .set("captchas", r.total)
                      .set("read", r.read)
                      .set("correct", r.correct)
@@ -61,7 +64,7 @@ int eval_captcha(const cxxopts::ParseResult& args, const torch::Device& device) 
                      .dump()
               << '\n';
   } else {
-    std::printf("checkpoint:     %s\n", checkpoint.c_str());
+    std::printf("checkpoint:     %s (%d views per captcha)\n", checkpoint.c_str(), options.views);
     std::printf("captchas:       %s, %lld labelled (%lld unreadable)\n", dir.c_str(), static_cast<long long>(r.total),
                 static_cast<long long>(r.errors.size()));
     std::printf("accuracy:       %.2f%% whole strings (%lld/%lld)\n", 100.0 * r.accuracy(),
@@ -83,6 +86,7 @@ int main(int argc, char** argv) {
     opts.add_options()
       ("task", "mnist (an IDX test set) | captcha (a folder of <anything>_<digits>.<ext> files or a labels.csv)", cxxopts::value<std::string>()->default_value("mnist"))
       ("length", "captcha: digits to read, N or MIN-MAX (default: any)", cxxopts::value<std::string>()->default_value(""))
+      ("views", "captcha: views read per captcha, 1..3 (the image, median-filtered, widened); the most confident reading wins", cxxopts::value<int>()->default_value("3"))
       ("c,checkpoint", "checkpoint file (default: runs/mnist/model.pt, else models/mnist.pt)", cxxopts::value<std::string>())
       ("d,data-dir", "dataset folder (IDX files)", cxxopts::value<std::string>()->default_value("data/mnist"))
       ("split", "t10k (test) or train", cxxopts::value<std::string>()->default_value("t10k"))
@@ -115,7 +119,8 @@ int main(int argc, char** argv) {
       throw std::invalid_argument("--task captcha needs a build with OpenCV");
 #endif
     }
-    if (args.count("length")) throw std::invalid_argument("--length is only for --task captcha");
+    for (const char* flag : {"length", "views"})
+      if (args.count(flag)) throw std::invalid_argument(std::string("--") + flag + " is only for --task captcha");
     const auto split = args["split"].as<std::string>();
     if (split != "t10k" && split != "train") throw std::invalid_argument("--split must be t10k or train");
     const int64_t batch = args["batch-size"].as<int64_t>();

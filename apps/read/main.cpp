@@ -57,6 +57,8 @@ int read_captchas(const cxxopts::ParseResult& args) {
   std::cerr << digitnet::describe_device(device, threads) << '\n';
   digitnet::CaptchaReaderOptions options;
   if (args.count("length")) options.length = digitnet::parse_captcha_length(args["length"].as<std::string>());
+  options.views = args["views"].as<int>();
+  if (options.views < 1 || options.views > 3) throw std::invalid_argument("--views must be 1, 2 or 3");
   const std::string checkpoint = args.count("checkpoint") ? args["checkpoint"].as<std::string>()
                                                           : digitnet::cli::find_model("models/captcha.pt");
   digitnet::CaptchaReader reader(checkpoint, device, options);
@@ -106,6 +108,7 @@ int main(int argc, char** argv) {
       ("c,checkpoint", "reader checkpoint (default: models/mnist-reader.pt; with --captcha models/captcha.pt)", cxxopts::value<std::string>())
       ("captcha", "read numeric captchas: whole images, no segmentation")
       ("length", "with --captcha: digits per captcha, N or MIN-MAX", cxxopts::value<std::string>())
+      ("views", "with --captcha: views read per captcha, 1..3 (the image, median-filtered, widened); the most confident reading wins", cxxopts::value<int>()->default_value("3"))
       ("json", "one JSON object per file")
       ("annotate", "write the picture with boxes and readings: a file for one input, else a folder",
        cxxopts::value<std::string>())
@@ -130,7 +133,8 @@ int main(int argc, char** argv) {
         if (args.count(flag)) throw std::invalid_argument(std::string("--") + flag + " does not apply to --captcha");
       return read_captchas(args);
     }
-    if (args.count("length")) throw std::invalid_argument("--length applies to --captcha only");
+    for (const char* flag : {"length", "views"})
+      if (args.count(flag)) throw std::invalid_argument(std::string("--") + flag + " applies to --captcha only");
     dv::ImageLimits limits;
     const double mp = args["max-megapixels"].as<double>(), mb = args["max-mb"].as<double>();
     if (!(mp > 0 && mp < 1e5)) throw std::invalid_argument("--max-megapixels must be positive");

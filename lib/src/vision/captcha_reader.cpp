@@ -7,6 +7,7 @@
 
 #include <opencv2/core/utils/logger.hpp>
 #include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
 
 #include <algorithm>
 #include <chrono>
@@ -88,9 +89,27 @@ CaptchaLength parse_captcha_length(const std::string& text, const std::string& f
   return l;
 }
 
+std::vector<cv::Mat> captcha_views(const cv::Mat& grey, int views) {
+  if (views < 1 || views > 3) throw std::invalid_argument("captcha views must be between 1 and 3");
+  std::vector<cv::Mat> out{grey};
+  if (views >= 2) {
+    cv::Mat median;
+    cv::medianBlur(grey, median, 3);
+    out.push_back(median);
+  }
+  if (views >= 3) {
+    cv::Mat wide;
+    const int pad = std::max(1, grey.cols / 8);
+    cv::copyMakeBorder(grey, wide, 0, 0, pad, pad, cv::BORDER_REPLICATE);
+    out.push_back(wide);
+  }
+  return out;
+}
+
 CaptchaReader::CaptchaReader(const std::filesystem::path& checkpoint, const torch::Device& device,
                              CaptchaReaderOptions options)
     : device_(device), options_(options) {
+  captcha_views(cv::Mat(8, 8, CV_8UC1, cv::Scalar(0)), options_.views);  // validates the count
   CheckpointReader reader(checkpoint);
   reader.expect_kind("captcha");
   net_ = CaptchaNet(captcha_net_options(reader.manifest()));
@@ -102,6 +121,7 @@ CaptchaReader::CaptchaReader(const std::filesystem::path& checkpoint, const torc
 
 CaptchaReader::CaptchaReader(CaptchaNet net, const torch::Device& device, CaptchaReaderOptions options)
     : net_(std::move(net)), device_(device), options_(options) {
+  captcha_views(cv::Mat(8, 8, CV_8UC1, cv::Scalar(0)), options_.views);  // validates the count
   net_->to(device_);
   use_channels_last(*net_);
   net_->eval();
@@ -114,13 +134,22 @@ std::vector<CaptchaReading> CaptchaReader::read(const std::vector<cv::Mat>& imag
   out.reserve(images.size());
   const auto& o = net_->options();
   const int64_t batch = std::max<int64_t>(1, options_.batch_size);
+  const int views = options_.views;
   torch::InferenceMode guard;
   for (size_t i = 0; i < images.size(); i += size_t(batch)) {
     const size_t end = std::min(images.size(), i + size_t(batch));
-    auto input = torch::empty({int64_t(end - i), 1, o.height, o.width});
-    for (size_t j = i; j < end; ++j) input[int64_t(j - i)] = captcha_input(captcha_grey(images[j]), o.height, o.width);
+    auto input = torch::empty({int64_t(end - i) * views, 1, o.height, o.width});
+    int64_t row = 0;
+    for (size_t j = i; j < end; ++j)
+      for (const auto& view : captcha_views(captcha_grey(images[j]), views))
+        input[row++] = captcha_input(view, o.height, o.width);
     const auto log_probs = net_->forward(input.to(device_));
-    for (const auto& r : ctc_decode_batch(log_probs, options_.length.min, options_.length.max)) {
+    const auto decoded = ctc_decode_batch(log_probs, options_.length.min, options_.length.max);
+    for (size_t j = 0; j < end - i; ++j) {
+      size_t best = j * size_t(views);
+      for (size_t v = best + 1; v < (j + 1) * size_t(views); ++v)
+        if (decoded[v].confidence > decoded[best].confidence) best = v;
+      const auto& r = decoded[best];
       CaptchaReading reading;
       reading.text = r.text;
       reading.confidence = r.confidence;

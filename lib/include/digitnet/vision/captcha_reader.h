@@ -27,7 +27,16 @@ struct CaptchaReaderOptions {
   CaptchaLength length;         // constrained decoding when set
   double retry_below = 0.5;     // `retry` is set when the confidence is below this
   int64_t batch_size = 64;      // images per forward pass
+  // Views of each captcha read (captcha_views, 1..3); the most confident reading wins.
+  int views = 3;
 };
+
+// The views of a grey captcha that CaptchaReader reads, in order: the image itself; median-
+// filtered (speckle, particles and thin grid lines fade); and widened by an eighth of its width
+// at each side with its border colours (digits cropped tight to the image's edges, as some
+// generators draw them, get the margins of the training captchas). Throws std::invalid_argument
+// for `views` outside 1..3.
+std::vector<cv::Mat> captcha_views(const cv::Mat& grey, int views);
 
 struct CaptchaReading {
   std::string text;
