@@ -30,4 +30,10 @@ TEST(ReadCaptchaAppTest, CaptchaOnlyFlagsAreRefusedElsewhere) {
   EXPECT_NE(r.err.find("--captcha"), std::string::npos) << r.err;
   const auto bad_length = run_app("digitnet-read", "--captcha --length 9-2 " + dir.path().string());
   EXPECT_EQ(bad_length.code, 2) << bad_length.err;
+  const auto views = run_app("digitnet-read", "--views 2 " + (dir / "x.png").string());
+  EXPECT_EQ(views.code, 2) << views.err;
+  const auto bad_views = run_app("digitnet-read", "--captcha --views 4 " + dir.path().string());
+  EXPECT_EQ(bad_views.code, 2) << bad_views.err;
+  EXPECT_NE(bad_views.err.find("--views"), std::string::npos) << bad_views.err;
+  EXPECT_EQ(digitnet::test::count_lines(bad_views.err), 1) << bad_views.err;
 }

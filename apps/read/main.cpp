@@ -52,13 +52,13 @@ void dump_inputs(const fs::path& dir, const fs::path& file, const dv::Reading& r
 
 // --captcha: whole-image reading of numeric captchas with CaptchaNet, no segmentation.
 int read_captchas(const cxxopts::ParseResult& args) {
-  const int threads = digitnet::configure_threads(args["threads"].as<int>());
-  const auto device = digitnet::select_device(args["device"].as<std::string>());
-  std::cerr << digitnet::describe_device(device, threads) << '\n';
   digitnet::CaptchaReaderOptions options;
   if (args.count("length")) options.length = digitnet::parse_captcha_length(args["length"].as<std::string>());
   options.views = args["views"].as<int>();
   if (options.views < 1 || options.views > 3) throw std::invalid_argument("--views must be 1, 2 or 3");
+  const int threads = digitnet::configure_threads(args["threads"].as<int>());
+  const auto device = digitnet::select_device(args["device"].as<std::string>());
+  std::cerr << digitnet::describe_device(device, threads) << '\n';
   const std::string checkpoint = args.count("checkpoint") ? args["checkpoint"].as<std::string>()
                                                           : digitnet::cli::find_model("models/captcha.pt");
   digitnet::CaptchaReader reader(checkpoint, device, options);
