@@ -2,7 +2,8 @@
 # Scores a captcha model on captchas of real websites' generators, none of which the training
 # generator imitates: Gregwar/Captcha (PHP), django-simple-captcha (Python), GD::SecurityImage
 # (Perl) and svg-captcha (Node), each with its own fonts and defaults, digits only. Tesseract OCR
-# (digits only, one text line) reads the same files as the reference.
+# (digits only, one text line) reads the same files as the reference, and digitnet reading one
+# view per captcha (--views 1) shows what the three views add.
 #   scripts/bench-captcha-external.sh [--count N] [--seed S] [--checkpoint FILE] [--no-tesseract]
 # Installs the generators from Debian (apt-get, as root) and npm when missing; writes the
 # captchas to data/captcha-external/<generator>/ and prints a table (Markdown).
@@ -16,7 +17,7 @@ while [ $# -gt 0 ]; do
     --seed) seed="$2"; shift 2 ;;
     --checkpoint) checkpoint="$2"; shift 2 ;;
     --no-tesseract) tesseract=0; shift ;;
-    -h|--help) sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "bench-captcha-external.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -79,17 +80,20 @@ tesseract_accuracy() {
   awk -v r="$right" -v t="$total" 'BEGIN { printf "%.1f%%", 100 * r / t }'
 }
 
-echo "| generator | captchas | digitnet whole-string | digitnet characters | wrong length | tesseract whole-string |"
-echo "| --- | ---: | ---: | ---: | ---: | ---: |"
+echo "| generator | captchas | digitnet whole-string | digitnet characters | wrong length | one view only | tesseract whole-string |"
+echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
 for name in gregwar django-simple securityimage svg-captcha; do
-  json=$(build/release/bin/digitnet-eval --task captcha --checkpoint "$checkpoint" \
-         --data-dir "$root/$name" --json 2>/dev/null) || true
-  [ -n "$json" ] || { echo "bench-captcha-external.sh: digitnet-eval failed on $root/$name" >&2; exit 1; }
+  eval_json() {
+    build/release/bin/digitnet-eval --task captcha --checkpoint "$checkpoint" --data-dir "$root/$name" \
+      --json "$@" 2>/dev/null || true
+  }
+  json=$(eval_json) one=$(eval_json --views 1)
+  [ -n "$json" ] && [ -n "$one" ] || { echo "bench-captcha-external.sh: digitnet-eval failed on $root/$name" >&2; exit 1; }
   tess="skipped"
   [ "$tesseract" = 1 ] && tess=$(tesseract_accuracy "$root/$name")
   /usr/bin/python3 -c '
 import json, sys
-d = json.loads(sys.argv[1])
-print("| %s | %d | %.1f%% | %.1f%% | %d | %s |" % (sys.argv[2], d["captchas"], 100 * d["accuracy"],
-      100 * d["char_accuracy"], d["wrong_length"], sys.argv[3]))' "$json" "$name" "$tess"
+d, one = json.loads(sys.argv[1]), json.loads(sys.argv[2])
+print("| %s | %d | %.1f%% | %.1f%% | %d | %.1f%% | %s |" % (sys.argv[3], d["captchas"], 100 * d["accuracy"],
+      100 * d["char_accuracy"], d["wrong_length"], 100 * one["accuracy"], sys.argv[4]))' "$json" "$one" "$name" "$tess"
 done
