@@ -133,8 +133,9 @@ std::vector<CaptchaReading> CaptchaReader::read(const std::vector<cv::Mat>& imag
   std::vector<CaptchaReading> out;
   out.reserve(images.size());
   const auto& o = net_->options();
-  const int64_t batch = std::max<int64_t>(1, options_.batch_size);
   const int views = options_.views;
+  // batch_size counts the model's inputs: each captcha gives `views` of them.
+  const int64_t batch = std::max<int64_t>(1, options_.batch_size / views);
   torch::InferenceMode guard;
   for (size_t i = 0; i < images.size(); i += size_t(batch)) {
     const size_t end = std::min(images.size(), i + size_t(batch));

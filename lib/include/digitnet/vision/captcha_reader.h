@@ -26,7 +26,7 @@ CaptchaLength parse_captcha_length(const std::string& text, const std::string& f
 struct CaptchaReaderOptions {
   CaptchaLength length;         // constrained decoding when set
   double retry_below = 0.5;     // `retry` is set when the confidence is below this
-  int64_t batch_size = 64;      // images per forward pass
+  int64_t batch_size = 64;      // model inputs per forward pass (each captcha gives `views`)
   // Views of each captcha read (captcha_views, 1..3); the most confident reading wins.
   int views = 3;
 };
