@@ -2,7 +2,7 @@
 # Reproduces models/captcha.pt and models/captcha-metrics.json: CaptchaNet trained by
 # `digitnet-train --task captcha` on endless synthetic captchas, with the default held-out style
 # families (freefont, grid, perspective) never seen in training and scored separately.
-# About 35 minutes on 2 quiet CPU cores; the log shows each epoch.
+# About 80 minutes on 2 quiet CPU cores; the log shows each epoch.
 #   scripts/train-captcha.sh [extra digitnet-train flags]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,8 +14,8 @@ if [ -e "$out/model.pt" ] && [[ " $* " != *" --resume "* ]]; then
   echo "$out/model.pt exists: pass --resume to continue it, or remove $out" >&2
   exit 1
 fi
-build/release/bin/digitnet-train --task captcha --out "$out" --epochs 40 --batches 450 \
-  --batch-size 64 --lr 0.003 --weight-decay 0.0001 --seed 0 "$@"
+build/release/bin/digitnet-train --task captcha --out "$out" --epochs 60 --batches 450 \
+  --batch-size 64 --channels 24 --hidden 128 --lr 0.003 --weight-decay 0.0001 --seed 0 "$@"
 mkdir -p models
 cp "$out/model.pt" models/captcha.pt
 cp "$out/metrics.json" models/captcha-metrics.json
