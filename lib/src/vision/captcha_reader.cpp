@@ -18,6 +18,10 @@
 namespace digitnet {
 namespace {
 
+void check_views(int views) {
+  if (views < 1 || views > 3) throw std::invalid_argument("captcha views must be between 1 and 3");
+}
+
 std::string lower(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return char(std::tolower(c)); });
   return s;
@@ -90,7 +94,7 @@ CaptchaLength parse_captcha_length(const std::string& text, const std::string& f
 }
 
 std::vector<cv::Mat> captcha_views(const cv::Mat& grey, int views) {
-  if (views < 1 || views > 3) throw std::invalid_argument("captcha views must be between 1 and 3");
+  check_views(views);
   std::vector<cv::Mat> out{grey};
   if (views >= 2) {
     cv::Mat median;
@@ -109,7 +113,7 @@ std::vector<cv::Mat> captcha_views(const cv::Mat& grey, int views) {
 CaptchaReader::CaptchaReader(const std::filesystem::path& checkpoint, const torch::Device& device,
                              CaptchaReaderOptions options)
     : device_(device), options_(options) {
-  captcha_views(cv::Mat(8, 8, CV_8UC1, cv::Scalar(0)), options_.views);  // validates the count
+  check_views(options_.views);
   CheckpointReader reader(checkpoint);
   reader.expect_kind("captcha");
   net_ = CaptchaNet(captcha_net_options(reader.manifest()));
@@ -121,7 +125,7 @@ CaptchaReader::CaptchaReader(const std::filesystem::path& checkpoint, const torc
 
 CaptchaReader::CaptchaReader(CaptchaNet net, const torch::Device& device, CaptchaReaderOptions options)
     : net_(std::move(net)), device_(device), options_(options) {
-  captcha_views(cv::Mat(8, 8, CV_8UC1, cv::Scalar(0)), options_.views);  // validates the count
+  check_views(options_.views);
   net_->to(device_);
   use_channels_last(*net_);
   net_->eval();
