@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Scores a captcha model on captchas of real websites' generators, none of which the training
-# generator imitates: Gregwar/Captcha (PHP), django-simple-captcha (Python), GD::SecurityImage
-# (Perl) and svg-captcha (Node), each with its own fonts and defaults, digits only. Tesseract OCR
-# (digits only, one text line) reads the same files as the reference, and digitnet reading one
-# view per captcha (--views 1) shows what the three views add.
+# generator copies: Gregwar/Captcha (PHP), django-simple-captcha (Python), GD::SecurityImage
+# (Perl; plain, and scrambled: characters scattered one by one), svg-captcha and captchapng
+# (Node), each with its own fonts and defaults, digits only. Tesseract OCR (digits only, one
+# text line) reads the same files as the reference, and digitnet reading one view per captcha
+# (--views 1) shows what the three views add.
 #   scripts/bench-captcha-external.sh [--count N] [--seed S] [--checkpoint FILE] [--no-tesseract]
 # Installs the generators from Debian (apt-get, as root) and npm when missing; writes the
 # captchas to data/captcha-external/<generator>/ and prints a table (Markdown).
@@ -17,7 +18,7 @@ while [ $# -gt 0 ]; do
     --seed) seed="$2"; shift 2 ;;
     --checkpoint) checkpoint="$2"; shift 2 ;;
     --no-tesseract) tesseract=0; shift ;;
-    -h|--help) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "bench-captcha-external.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -43,9 +44,9 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}" >/dev/null
 fi
 node_dir=data/captcha-external/node
-if [ ! -d "$node_dir/node_modules/svg-captcha" ]; then
+if [ ! -d "$node_dir/node_modules/svg-captcha" ] || [ ! -d "$node_dir/node_modules/captchapng" ]; then
   mkdir -p "$node_dir"
-  npm install --prefix "$node_dir" --no-audit --no-fund --silent svg-captcha@1 >/dev/null
+  npm install --prefix "$node_dir" --no-audit --no-fund --silent svg-captcha@1 captchapng@0.0.1 >/dev/null
 fi
 
 cmake --preset release >/dev/null
@@ -60,10 +61,12 @@ make_set() {  # name command...: a fresh folder of COUNT captchas
 }
 make_set gregwar php -d include_path=/usr/share/php "$gen/gregwar.php" "$count" "$root/gregwar" "$seed"
 make_set django-simple /usr/bin/python3 "$gen/django_simple.py" "$count" "$root/django-simple" "$seed"
-make_set securityimage perl "$gen/securityimage.pl" "$count" "$root/securityimage" "$seed" \
-  /usr/share/fonts/truetype/ttf-bitstream-vera/VeraBd.ttf
+vera=/usr/share/fonts/truetype/ttf-bitstream-vera/VeraBd.ttf
+make_set securityimage perl "$gen/securityimage.pl" "$count" "$root/securityimage" "$seed" "$vera" 0
+make_set securityimage-scrambled perl "$gen/securityimage.pl" "$count" "$root/securityimage-scrambled" "$seed" "$vera" 1
 make_set svg-captcha env NODE_PATH="$node_dir/node_modules" node "$gen/svg_captcha.js" "$count" \
   "$root/svg-captcha" "$seed"
+make_set captchapng env NODE_PATH="$node_dir/node_modules" node "$gen/captchapng.js" "$count" "$root/captchapng" "$seed"
 for f in "$root"/svg-captcha/*.svg; do
   rsvg-convert -b white "$f" -o "${f%.svg}.png" && rm "$f"
 done
@@ -82,7 +85,7 @@ tesseract_accuracy() {
 
 echo "| generator | captchas | digitnet whole-string | digitnet characters | wrong length | one view only | tesseract whole-string |"
 echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
-for name in gregwar django-simple securityimage svg-captcha; do
+for name in gregwar django-simple securityimage securityimage-scrambled svg-captcha captchapng; do
   eval_json() {
     build/release/bin/digitnet-eval --task captcha --checkpoint "$checkpoint" --data-dir "$root/$name" \
       --json "$@" 2>/dev/null || true
