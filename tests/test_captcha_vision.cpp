@@ -4,6 +4,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include <algorithm>
+#include <map>
 #include <set>
 
 #include "digitnet/vision/captcha.h"
@@ -141,6 +142,50 @@ TEST(CaptchaGeneratorTest, EveryFamilyIsUsedSomewhere) {
   }
 }
 
+TEST(CaptchaGeneratorTest, BinaryFinishLeavesTwoColours) {
+  digitnet::CaptchaOptions o;
+  o.require = {"binary", "blur"};  // blur first: the threshold must still leave two colours
+  const digitnet::CaptchaGenerator g(o);
+  for (uint64_t i = 0; i < 12; ++i) {
+    const auto c = g.generate(i);
+    std::set<uint32_t> colours;
+    for (int y = 0; y < c.image.rows; ++y)
+      for (int x = 0; x < c.image.cols; ++x) {
+        const auto p = c.image.at<cv::Vec3b>(y, x);
+        colours.insert(uint32_t(p[0]) << 16 | uint32_t(p[1]) << 8 | p[2]);
+      }
+    EXPECT_EQ(colours.size(), 2u) << c.text;
+  }
+}
+
+TEST(CaptchaGeneratorTest, ParticlesCoverTheImage) {
+  // Solid paper, no other clutter: without particles most of the image is the paper's colour;
+  // with them a good share of it (up to 35%) is dotted in the ink's colour.
+  digitnet::CaptchaOptions o;
+  o.require = {"solid", "fill"};
+  o.exclude = {"wave", "perspective", "elastic", "lines", "curves", "dots", "speckle", "grid", "rings",
+               "blur", "jpeg", "binary"};
+  const auto paper_share = [](const cv::Mat& img) {
+    const auto paper = img.at<cv::Vec3b>(0, 0);
+    int same = 0;
+    for (int y = 0; y < img.rows; ++y)
+      for (int x = 0; x < img.cols; ++x) same += img.at<cv::Vec3b>(y, x) == paper;
+    return double(same) / double(img.total());
+  };
+  auto plain = o;
+  plain.exclude.push_back("particles");
+  auto dotted = o;
+  dotted.require.push_back("particles");
+  const digitnet::CaptchaGenerator without(plain), with(dotted);
+  double a = 0, b = 0;
+  for (uint64_t i = 0; i < 20; ++i) {
+    a += paper_share(without.generate(i).image) / 20;
+    b += paper_share(with.generate(i).image) / 20;
+  }
+  EXPECT_GT(a, 0.6);
+  EXPECT_LT(b, a - 0.08);
+}
+
 TEST(CaptchaGeneratorTest, FallsBackToHersheyWithoutFonts) {
   digitnet::CaptchaOptions o;
   o.font_dir = "/nonexistent/fonts";
@@ -180,6 +225,29 @@ TEST(CaptchaGeneratorTest, OtherFontsOnlyWhenAskedFor) {
   o.require = {"ttf-other"};
   const digitnet::CaptchaGenerator required(o);
   for (uint64_t i = 0; i < 10; ++i) EXPECT_TRUE(has(required.generate(i).families, "ttf-other"));
+}
+
+TEST(CaptchaGeneratorTest, ExtraFontsAreKnownByTheirPackagesFolder) {
+  if (!digitnet::captcha_freetype_available()) GTEST_SKIP() << "OpenCV without freetype";
+  const std::filesystem::path dejavu = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf";
+  if (!std::filesystem::exists(dejavu)) GTEST_SKIP() << "fonts-dejavu-core not installed";
+  digitnet::test::TempDir dir;
+  for (const char* sub : {"dejavu", "comic-neue", "urw-base35", "elsewhere"})
+    std::filesystem::create_directories(dir / "truetype" / sub);
+  std::filesystem::copy_file(dejavu, dir / "truetype" / "dejavu" / "DejaVuSans.ttf");
+  std::filesystem::copy_file(dejavu, dir / "truetype" / "comic-neue" / "ComicNeue-Regular.ttf");
+  std::filesystem::copy_file(dejavu, dir / "truetype" / "urw-base35" / "D050000L.otf");  // dingbats
+  std::filesystem::copy_file(dejavu, dir / "truetype" / "elsewhere" / "Comic.ttf");
+  std::map<std::string, std::string> family;
+  for (const auto& f : digitnet::find_captcha_fonts(dir.path()))
+    family[std::filesystem::path(f.path).filename().string()] = f.family;
+  EXPECT_EQ(family, (std::map<std::string, std::string>{
+                        {"DejaVuSans.ttf", "dejavu"}, {"ComicNeue-Regular.ttf", "extra"}, {"Comic.ttf", "ttf-other"}}));
+  digitnet::CaptchaOptions o;
+  o.font_dir = dir.path();
+  o.require = {"extra"};
+  const digitnet::CaptchaGenerator g(o);
+  for (uint64_t i = 0; i < 10; ++i) EXPECT_TRUE(has(g.generate(i).families, "extra"));
 }
 
 TEST(CaptchaGeneratorTest, RejectsBadOptions) {

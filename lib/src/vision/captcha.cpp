@@ -47,19 +47,23 @@ class Rng {
 
 const std::vector<CaptchaFamily> kFamilies = {
     {"hershey", "font"},     {"dejavu", "font"},     {"liberation", "font"},
-    {"freefont", "font"},    {"ttf-other", "font"},  {"solid", "background"},
+    {"freefont", "font"},    {"extra", "font"},      {"ttf-other", "font"},
+    {"solid", "background"},
     {"gradient", "background"}, {"texture", "background"}, {"fill", "ink"},
-    {"outline", "ink"},      {"hollow", "ink"},      {"wave", "warp"},
-    {"perspective", "warp"}, {"lines", "noise"},     {"curves", "noise"},
-    {"dots", "noise"},       {"speckle", "noise"},   {"grid", "noise"},
-    {"blur", "finish"},      {"jpeg", "finish"},
+    {"outline", "ink"},      {"hollow", "ink"},      {"shadow", "ink"},
+    {"wave", "warp"},        {"perspective", "warp"}, {"elastic", "warp"},
+    {"lines", "noise"},      {"curves", "noise"},    {"dots", "noise"},
+    {"speckle", "noise"},    {"grid", "noise"},      {"particles", "noise"},
+    {"rings", "noise"},      {"blur", "finish"},     {"jpeg", "finish"},
+    {"binary", "finish"},
 };
 
 // How often an optional family is applied when it is neither excluded nor required.
 double family_probability(const std::string& name) {
   static const std::map<std::string, double> p = {
       {"wave", 0.45}, {"perspective", 0.35}, {"lines", 0.35}, {"curves", 0.35}, {"dots", 0.3},
-      {"speckle", 0.25}, {"grid", 0.12}, {"blur", 0.35}, {"jpeg", 0.3}};
+      {"speckle", 0.25}, {"grid", 0.12}, {"blur", 0.35}, {"jpeg", 0.3}, {"elastic", 0.3},
+      {"particles", 0.2}, {"rings", 0.15}, {"binary", 0.12}};
   return p.at(name);
 }
 
@@ -250,6 +254,20 @@ void draw_background(Rng& rng, cv::Mat& img, const std::string& kind, bool dark)
   }
 }
 
+// Concentric ellipses (circles a third of the time) about a random centre, thin and close
+// together, like the ring patterns some generators fill the whole image with.
+void draw_rings(Rng& rng, cv::Mat& img, const cv::Vec3b& colour) {
+  const cv::Point centre(rng.integer(0, img.cols - 1), rng.integer(0, img.rows - 1));
+  const double aspect = rng.chance(0.35) ? 1.0 : rng.uniform(0.3, 0.8);
+  const double angle = rng.chance(0.7) ? 0.0 : rng.uniform(-30, 30);
+  const int step = rng.integer(3, std::max(4, img.rows / 7));
+  const int thick = rng.chance(0.85) ? 1 : 2;
+  const int reach = img.cols + img.rows;
+  for (int r = rng.integer(1, step); r < reach; r += step)
+    cv::ellipse(img, centre, cv::Size(r, std::max(1, int(r * aspect))), angle, 0, 360,
+                cv::Scalar(colour[0], colour[1], colour[2]), thick, cv::LINE_8);
+}
+
 void draw_grid(Rng& rng, cv::Mat& img, const cv::Vec3b& colour) {
   const int step = rng.integer(5, 16);
   const int thick = rng.chance(0.8) ? 1 : 2;
@@ -306,6 +324,12 @@ void validate(const CaptchaOptions& o) {
   }
 }
 
+const std::vector<std::string>& extra_font_dirs() {
+  static const std::vector<std::string> dirs = {"andika",   "comic-neue", "dancingscript", "hack",
+                                                "humor-sans", "open-sans", "urw-base35"};
+  return dirs;
+}
+
 bool captcha_freetype_available() {
 #ifdef DIGITNET_HAVE_FREETYPE
   return true;
@@ -328,12 +352,15 @@ std::vector<CaptchaGenerator::Font> find_captcha_fonts(const std::filesystem::pa
     if (ext != ".ttf" && ext != ".otf") continue;
     std::string name = it->path().filename().string();
     std::transform(name.begin(), name.end(), name.begin(), ::tolower);
-    // Symbol and maths faces draw no ordinary digits.
-    if (name.find("math") != std::string::npos || name.find("symbol") != std::string::npos) continue;
+    // Symbol, maths and dingbat faces draw no ordinary digits.
+    if (name.find("math") != std::string::npos || name.find("symbol") != std::string::npos ||
+        name.rfind("d050000l", 0) == 0)
+      continue;
     std::string family = "ttf-other";
     if (name.rfind("dejavu", 0) == 0) family = "dejavu";
     else if (name.rfind("liberation", 0) == 0) family = "liberation";
     else if (name.rfind("free", 0) == 0) family = "freefont";
+    else if (contains(extra_font_dirs(), it->path().parent_path().filename().string())) family = "extra";
     fonts.push_back({it->path().string(), family});
   }
   std::sort(fonts.begin(), fonts.end(), [](const auto& a, const auto& b) { return a.path < b.path; });
@@ -359,8 +386,7 @@ CaptchaGenerator::CaptchaGenerator(CaptchaOptions options) : options_(std::move(
     if (f != "hershey" && std::none_of(fonts_.begin(), fonts_.end(), [&](const Font& x) { return x.family == f; }))
       throw std::runtime_error("captcha font family '" + f + "' is required but no such font was found under " +
                                options_.font_dir.string() +
-                               (captcha_freetype_available() ? " (install fonts-dejavu-core fonts-freefont-ttf "
-                                                                "fonts-liberation2)"
+                               (captcha_freetype_available() ? " (run scripts/setup.sh, which installs the font packages)"
                                                               : " (OpenCV was built without freetype)"));
   if (!req_fonts.empty()) {
     allowed_fonts_ = req_fonts;
@@ -443,6 +469,8 @@ Captcha CaptchaGenerator::generate(uint64_t index, const std::string& digits) co
   const bool grid_behind = rng.chance(0.6);
   if (on("grid") && grid_behind)
     draw_grid(rng, img, rng.chance(0.5) ? colour_in(rng, dark ? 60 : 110, dark ? 140 : 200) : text_colour);
+  const bool rings_behind = on("rings") && rng.chance(0.7);
+  if (rings_behind) draw_rings(rng, img, rng.chance(0.6) ? text_colour : colour_in(rng, dark ? 60 : 90, dark ? 160 : 190));
 
   // Characters: glyph masks, transformed, with their colours.
   const int char_h = std::max(8, int(height * rng.uniform(0.45, 0.72)));
@@ -456,6 +484,25 @@ Captcha CaptchaGenerator::generate(uint64_t index, const std::string& digits) co
     g.fill_colour = one_colour ? text_colour : colour_in(rng, ink_lo, ink_hi);
     if (ink == "fill") {
       g.fill = mask;
+    } else if (ink == "shadow") {
+      // An extruded copy behind the face: d steps of one pixel in one direction, in the rim
+      // colour; the face is either in an ink colour too or pale, the shadow then carrying
+      // the contrast.
+      const int d = rng.integer(1, std::max(2, h / 7));
+      const int sx = rng.chance(0.5) ? 1 : -1, sy = rng.integer(-1, 1);
+      cv::Mat grown;
+      cv::copyMakeBorder(mask, grown, d, d, d, d, cv::BORDER_CONSTANT, 0);
+      cv::Mat shadow = cv::Mat::zeros(grown.size(), CV_8UC1);
+      for (int k = 1; k <= d; ++k) {
+        const cv::Mat shift = (cv::Mat_<double>(2, 3) << 1, 0, k * sx, 0, 1, k * sy);
+        cv::Mat moved;
+        cv::warpAffine(grown, moved, shift, grown.size(), cv::INTER_NEAREST, cv::BORDER_CONSTANT, 0);
+        shadow = cv::max(shadow, moved);
+      }
+      g.rim = shadow;
+      g.fill = grown;
+      g.rim_colour = g.fill_colour;
+      if (rng.chance(0.5)) g.fill_colour = colour_in(rng, dark ? 0 : 130, dark ? 130 : 255);
     } else {
       const int k = std::max(1, h / 16) + (rng.chance(0.4) ? 1 : 0);
       const cv::Mat kernel = cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(2 * k + 1, 2 * k + 1));
@@ -515,7 +562,7 @@ Captcha CaptchaGenerator::generate(uint64_t index, const std::string& digits) co
     const double slack = std::max(0.0, (height - outer.rows) / 2.0);
     const int cy = int(baseline_y + rng.uniform(-0.6, 0.6) * std::min(slack, height * 0.18));
     const cv::Point tl(int(x), cy - outer.rows / 2);
-    if (!g.rim.empty() && ink == "outline") {
+    if (!g.rim.empty() && (ink == "outline" || ink == "shadow")) {
       blend(img, g.rim, tl, g.rim_colour);
       const cv::Point off((g.rim.cols - g.fill.cols) / 2, (g.rim.rows - g.fill.rows) / 2);
       blend(img, g.fill, tl + off, g.fill_colour);
@@ -566,6 +613,22 @@ Captcha CaptchaGenerator::generate(uint64_t index, const std::string& digits) co
     }
   }
   if (on("grid") && !grid_behind) draw_grid(rng, img, noise_colour());
+  if (on("rings") && !rings_behind) draw_rings(rng, img, noise_colour());
+  if (on("particles")) {
+    // Dense single pixels and 2x2 specks, mostly in the text's colour, anywhere (also on the
+    // characters, a few in the background's colour).
+    const double density = rng.uniform(0.04, 0.35);
+    const int count = int(density * width * height);
+    const cv::Vec3b c0 = rng.chance(0.7) ? text_colour : noise_colour();
+    const cv::Vec3b back = img.at<cv::Vec3b>(0, 0);
+    const double speck = rng.uniform(0, 0.3);
+    for (int i = 0; i < count; ++i) {
+      const cv::Vec3b c = rng.chance(0.1) ? back : c0;
+      const int px = rng.integer(0, width - 1), py = rng.integer(0, height - 1);
+      const int s = rng.chance(speck) ? 2 : 1;
+      img(cv::Rect(px, py, std::min(s, width - px), std::min(s, height - py))).setTo(cv::Scalar(c[0], c[1], c[2]));
+    }
+  }
 
   // Whole-image warps.
   if (on("wave")) {
@@ -601,6 +664,33 @@ Captcha CaptchaGenerator::generate(uint64_t index, const std::string& digits) co
                         cv::BORDER_REPLICATE);
     img = out;
   }
+  if (on("elastic")) {
+    // A smooth random displacement field (cubic upsampling of a coarse grid): bends strokes
+    // and changes glyph shapes locally, unlike the global wave.
+    const int cells_y = rng.integer(3, 6);
+    const int cells_x = std::max(3, int(cells_y * double(width) / height * rng.uniform(0.7, 1.3)));
+    const double amp = rng.uniform(0.5, 0.07 * height + 1);
+    cv::Mat dx(cells_y, cells_x, CV_32FC1), dy(cells_y, cells_x, CV_32FC1);
+    for (int y = 0; y < cells_y; ++y)
+      for (int xx = 0; xx < cells_x; ++xx) {
+        dx.at<float>(y, xx) = float(rng.uniform(-amp, amp));
+        dy.at<float>(y, xx) = float(rng.uniform(-amp, amp));
+      }
+    cv::Mat mx, my;
+    cv::resize(dx, mx, img.size(), 0, 0, cv::INTER_CUBIC);
+    cv::resize(dy, my, img.size(), 0, 0, cv::INTER_CUBIC);
+    for (int y = 0; y < height; ++y) {
+      float* rx = mx.ptr<float>(y);
+      float* ry = my.ptr<float>(y);
+      for (int xx = 0; xx < width; ++xx) {
+        rx[xx] += float(xx);
+        ry[xx] += float(y);
+      }
+    }
+    cv::Mat out;
+    cv::remap(img, out, mx, my, cv::INTER_LINEAR, cv::BORDER_REPLICATE);
+    img = out;
+  }
   if (on("speckle")) {
     const double density = rng.uniform(0.01, 0.08);
     const int sigma = rng.integer(0, 25);
@@ -626,6 +716,20 @@ Captcha CaptchaGenerator::generate(uint64_t index, const std::string& digits) co
     std::vector<uchar> buf;
     cv::imencode(".jpg", img, buf, {cv::IMWRITE_JPEG_QUALITY, rng.integer(12, 60)});
     img = cv::imdecode(buf, cv::IMREAD_COLOR);
+  }
+
+  if (on("binary")) {
+    // Two colours, no anti-aliasing: a threshold between paper and ink (Otsu's, or shifted),
+    // then the two sides painted black and white or in two contrasting colours.
+    cv::Mat grey, mask;
+    cv::cvtColor(img, grey, cv::COLOR_BGR2GRAY);
+    const double otsu = cv::threshold(grey, mask, 0, 255, cv::THRESH_BINARY | cv::THRESH_OTSU);
+    cv::threshold(grey, mask, std::clamp(otsu + rng.uniform(-25, 25), 1.0, 254.0), 255, cv::THRESH_BINARY);
+    const bool plain = rng.chance(0.6);
+    const cv::Vec3b lo = plain ? cv::Vec3b(0, 0, 0) : colour_in(rng, 0, 90);
+    const cv::Vec3b hi = plain ? cv::Vec3b(255, 255, 255) : colour_in(rng, 170, 255);
+    img.setTo(cv::Scalar(lo[0], lo[1], lo[2]));
+    img.setTo(cv::Scalar(hi[0], hi[1], hi[2]), mask);
   }
 
   Captcha out;

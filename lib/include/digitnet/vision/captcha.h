@@ -6,13 +6,16 @@
 // styles the model never saw):
 //
 //   font        hershey (OpenCV's vector faces), dejavu, liberation, freefont (the three Debian
-//               font packages), ttf-other (any other TrueType file under font_dir, only when
-//               asked for); all but Hershey drawn through cv::freetype
+//               font packages), extra (the faces of the Debian packages in extra_font_dirs():
+//               comic, hand-drawn, script, URW's classics), ttf-other (any other TrueType file
+//               under font_dir, only when asked for); all but Hershey drawn through cv::freetype
 //   background  solid, gradient, texture
-//   ink         fill, outline (filled, with a contrasting rim), hollow (rim only)
-//   warp        wave, perspective
-//   noise       lines, curves, dots, speckle, grid
-//   finish      blur, jpeg
+//   ink         fill, outline (filled, with a contrasting rim), hollow (rim only), shadow
+//               (an extruded 3D copy behind the face)
+//   warp        wave, perspective, elastic (a smooth random displacement field)
+//   noise       lines, curves, dots, speckle, grid, particles (dense pixels in the ink's
+//               colour), rings (concentric ellipses)
+//   finish      blur, jpeg, binary (two colours, no anti-aliasing)
 //
 // Per character there is always some rotation, scale, vertical offset and spacing (down to
 // overlapping neighbours), and colour. A captcha is a pure function of (seed, index): the same
@@ -100,8 +103,13 @@ class CaptchaGenerator {
   std::vector<std::string> optional_;          // warps, noises, finishes that may be applied
 };
 
-// The TrueType font files under `dir` with their family (dejavu, liberation, freefont,
-// ttf-other), sorted by path. Files without the ten digits are left out.
+// The folders (named as Debian's font packages name them under /usr/share/fonts) whose faces
+// make up the "extra" font family: andika, comic-neue, dancingscript, hack, humor-sans,
+// open-sans, urw-base35 (scripts/setup.sh installs them).
+const std::vector<std::string>& extra_font_dirs();
+
+// The TrueType and OpenType font files under `dir` with their family (dejavu, liberation,
+// freefont, extra, ttf-other), sorted by path. Symbol, maths and dingbat faces are left out.
 std::vector<CaptchaGenerator::Font> find_captcha_fonts(const std::filesystem::path& dir);
 
 // True when OpenCV's freetype module was built in (TrueType fonts can be drawn).
