@@ -10,7 +10,8 @@ using digitnet::test::write_text;
 
 namespace {
 
-const std::string kTiny = " --epochs 1 --batches 3 --batch-size 8 --channels 4 --hidden 8 --val 12 --threads 2 ";
+const std::string kTinyRun = " --epochs 1 --batches 3 --batch-size 8 --val 12 --threads 2 ";
+const std::string kTiny = kTinyRun + "--channels 4 --hidden 8 ";  // a new model's size
 
 }  // namespace
 
@@ -20,16 +21,23 @@ TEST(CaptchaTrainEvalAppTest, TrainsFinetunesAndScoresAFolder) {
   ASSERT_EQ(gen.code, 0) << gen.err;
 
   const auto run = (dir / "run").string();
-  const auto train = run_app("digitnet-train", "--task captcha --out " + run + kTiny);
+  const auto train = run_app("digitnet-train", "--task captcha --exclude rings,particles --out " + run + kTiny);
   ASSERT_EQ(train.code, 0) << train.err;
   EXPECT_NE(train.err.find("CaptchaNet"), std::string::npos) << train.err;
   EXPECT_NE(train.err.find("held-out families"), std::string::npos) << train.err;
   EXPECT_TRUE(std::filesystem::exists(dir / "run" / "model.pt"));
   EXPECT_TRUE(std::filesystem::exists(dir / "run" / "metrics.json"));
 
+  // A second stage: the first run's weights, trained on with families it never saw.
+  const auto stage2 = run_app("digitnet-train", "--task captcha --init " + run + "/model.pt --out " +
+                                                    (dir / "stage2").string() + kTinyRun);
+  ASSERT_EQ(stage2.code, 0) << stage2.err;
+  EXPECT_NE(stage2.err.find("starting from"), std::string::npos) << stage2.err;
+  EXPECT_TRUE(std::filesystem::exists(dir / "stage2" / "model.pt"));
+
   const auto tuned = (dir / "tuned").string();
   const auto finetune = run_app("digitnet-train", "--task captcha --finetune " + run + "/model.pt --data-dir " +
-                                                      (dir / "real").string() + " --out " + tuned + kTiny);
+                                                      (dir / "real").string() + " --out " + tuned + kTinyRun);
   ASSERT_EQ(finetune.code, 0) << finetune.err;
   EXPECT_NE(finetune.err.find("fine-tuning on"), std::string::npos) << finetune.err;
 
@@ -65,6 +73,18 @@ TEST(CaptchaTrainEvalAppTest, CaptchaFlagsAreCheckedBeforeWork) {
   const auto out = " --out " + (dir / "x").string();
   EXPECT_EQ(run_app("digitnet-train", "--task captcha --held-out glitter" + out).code, 2);
   EXPECT_EQ(run_app("digitnet-train", "--task captcha --finetune a.pt" + out).code, 2);
+  EXPECT_EQ(run_app("digitnet-train", "--task captcha --exclude glitter" + out).code, 2);
+  EXPECT_EQ(run_app("digitnet-train", "--task captcha --init a.pt --finetune b.pt --data-dir ." + out).code, 2);
+  EXPECT_EQ(run_app("digitnet-train", "--task captcha --init a.pt --channels 8" + out).code, 2);
+  EXPECT_EQ(run_app("digitnet-train", "--task mnist --init a.pt" + out).code, 2);
+  const auto both = run_app("digitnet-train", "--task captcha --held-out grid --exclude grid" + out);
+  EXPECT_EQ(both.code, 2) << both.err;
+  EXPECT_NE(both.err.find("both held out and excluded"), std::string::npos) << both.err;
+  const auto missing = run_app("digitnet-train", "--task captcha --init " + (dir / "none.pt").string() + out);
+  EXPECT_NE(missing.code, 0);
+  ASSERT_NE(missing.err.find("digitnet-train: error"), std::string::npos) << missing.err;
+  EXPECT_EQ(digitnet::test::count_lines(missing.err.substr(missing.err.find("digitnet-train: error"))), 1)
+      << missing.err;
   EXPECT_EQ(run_app("digitnet-train", "--task mnist --held-out grid" + out).code, 2);
   EXPECT_EQ(run_app("digitnet-train", "--task words" + out).code, 2);
   EXPECT_EQ(run_app("digitnet-eval", "--task captcha").code, 2);

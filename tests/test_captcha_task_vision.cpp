@@ -103,6 +103,51 @@ TEST(CaptchaTaskTest, HeldOutFamiliesNeverReachTraining) {
   EXPECT_EQ(task.manifest().at("data.held_out"), "grid,wave");
 }
 
+TEST(CaptchaTaskTest, ExcludedFamiliesReachNeitherTrainingNorTheHeldOutSets) {
+  auto o = small_options();
+  o.held_out = {"grid"};
+  o.exclude = {"rings", "particles"};
+  digitnet::CaptchaTask task(o);
+  const auto& gen = task.training_generator();
+  for (uint64_t i = 0; i < 200; ++i)
+    for (const auto& f : gen.generate(i).families)
+      EXPECT_TRUE(f != "grid" && f != "rings" && f != "particles") << f;
+  EXPECT_EQ(task.manifest().at("data.held_out"), "grid");
+  EXPECT_EQ(task.manifest().at("data.exclude"), "rings,particles");
+  task.model().eval();
+  torch::NoGradGuard no_grad;
+  const auto m = task.evaluate();
+  EXPECT_TRUE(m.count("heldout.grid"));
+  EXPECT_FALSE(m.count("heldout.rings"));
+
+  auto both = small_options();
+  both.held_out = {"grid"};
+  both.exclude = {"grid"};
+  EXPECT_THROW(digitnet::CaptchaTask{both}, std::invalid_argument);
+}
+
+TEST(CaptchaTaskTest, StartsFromACheckpointsWeights) {
+  digitnet::test::TempDir dir;
+  auto base = small_options();
+  base.model.channels = 6;  // differs from the options below: the checkpoint's win
+  torch::manual_seed(3);
+  digitnet::CaptchaNet net(base.model);
+  auto manifest = digitnet::new_manifest("captcha");
+  digitnet::put_captcha_net_options(manifest, base.model);
+  digitnet::save_checkpoint(dir / "base.pt", *net, manifest);
+
+  auto o = small_options();
+  o.init_checkpoint = dir / "base.pt";
+  torch::manual_seed(4);
+  digitnet::CaptchaTask task(o);
+  EXPECT_EQ(task.options().model.channels, 6);
+  const auto a = net->parameters(), b = task.net()->parameters();
+  ASSERT_EQ(a.size(), b.size());
+  for (size_t i = 0; i < a.size(); ++i) EXPECT_TRUE(torch::equal(a[i], b[i])) << i;
+  EXPECT_EQ(task.manifest().at("initialised_from"), (dir / "base.pt").string());
+  EXPECT_EQ(task.manifest().at("data.source"), "synthetic");
+}
+
 TEST(CaptchaTaskTest, ManifestRebuildsTheModel) {
   digitnet::CaptchaTask task(small_options());
   const auto m = task.manifest();

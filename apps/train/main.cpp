@@ -82,7 +82,9 @@ int main(int argc, char** argv) {
       ("channels", "MnistNet width (filters of the first convolution; CaptchaNet default 16)", cxxopts::value<int64_t>()->default_value("32"))
       ("hidden", "MnistNet dense layer size (CaptchaNet GRU units, default 96)", cxxopts::value<int64_t>()->default_value("128"))
       ("finetune", "captcha: start from CHECKPOINT and adapt it to the labelled captchas in --data-dir", cxxopts::value<std::string>())
+      ("init", "captcha: start from CHECKPOINT's weights and keep training on synthetic captchas", cxxopts::value<std::string>())
       ("held-out", "captcha: style families kept out of training and scored apart", cxxopts::value<std::string>()->default_value("freefont,grid,perspective"))
+      ("exclude", "captcha: style families never drawn, in training or validation", cxxopts::value<std::string>()->default_value(""))
       ("other-fonts", "captcha: also draw TrueType fonts under /usr/share/fonts other than DejaVu, Liberation and FreeFont (family ttf-other)")
       ("length", "captcha: digits per training captcha, MIN-MAX", cxxopts::value<std::string>()->default_value("4-8"))
       ("batches", "captcha: batches per epoch", cxxopts::value<int64_t>()->default_value("450"))
@@ -109,7 +111,7 @@ int main(int argc, char** argv) {
 #endif
     if (!reader && args.count("copies")) throw std::invalid_argument("--copies is only for --task reader");
     if (!captcha) {
-      for (const char* flag : {"finetune", "held-out", "other-fonts", "length", "batches", "val"})
+      for (const char* flag : {"finetune", "init", "held-out", "exclude", "other-fonts", "length", "batches", "val"})
         if (args.count(flag)) throw std::invalid_argument(std::string("--") + flag + " is only for --task captcha");
     } else if (args.count("augment")) {
       throw std::invalid_argument("--augment is only for --task mnist (captchas are randomised as rendered)");
@@ -117,6 +119,10 @@ int main(int argc, char** argv) {
       throw std::invalid_argument("--task captcha reads --data-dir only with --finetune CHECKPOINT");
     } else if (args.count("finetune") && !args.count("data-dir")) {
       throw std::invalid_argument("--finetune needs --data-dir: a folder of labelled real captchas");
+    } else if (args.count("finetune") && args.count("init")) {
+      throw std::invalid_argument("--init and --finetune both name a starting checkpoint: give one");
+    } else if ((args.count("finetune") || args.count("init")) && (args.count("channels") || args.count("hidden"))) {
+      throw std::invalid_argument("--channels and --hidden come from the starting checkpoint with --init or --finetune");
     }
     // Flags whose defaults are MNIST's take the captcha task's own unless given.
     const auto given_or = [&](const char* flag, int64_t captcha_default) {
@@ -146,6 +152,7 @@ int main(int argc, char** argv) {
       o.model.channels = given_or("channels", o.model.channels);
       o.model.hidden = given_or("hidden", o.model.hidden);
       o.held_out = digitnet::parse_captcha_families(args["held-out"].as<std::string>(), "--held-out");
+      o.exclude = digitnet::parse_captcha_families(args["exclude"].as<std::string>(), "--exclude");
       o.other_fonts = args.count("other-fonts") > 0;
       const auto length = args["length"].as<std::string>();
       const auto dash = length.find('-');
@@ -162,6 +169,8 @@ int main(int argc, char** argv) {
       if (args.count("finetune")) {
         o.init_checkpoint = args["finetune"].as<std::string>();
         o.finetune_dir = args["data-dir"].as<std::string>();
+      } else if (args.count("init")) {
+        o.init_checkpoint = args["init"].as<std::string>();
       }
       digitnet::seed_everything(options.seed);  // the model's initial weights
       auto t = std::make_unique<digitnet::CaptchaTask>(o);
@@ -169,6 +178,8 @@ int main(int argc, char** argv) {
                 << " GRU units), " << digitnet::count_parameters(*t->net()) << " parameters; " << options.epochs
                 << " epochs of " << t->batches_per_epoch() << " batches of " << o.batch_size
                 << " captchas rendered on the fly; held out: " << args["held-out"].as<std::string>()
+                << (o.exclude.empty() ? "" : "; excluded: " + args["exclude"].as<std::string>())
+                << (args.count("init") ? "; starting from " + o.init_checkpoint.string() : "")
                 << (o.finetune_dir.empty() ? "" : "; fine-tuning on " + std::to_string(t->real_train_count()) +
                                                       " real captchas from " + o.finetune_dir.string())
                 << '\n';

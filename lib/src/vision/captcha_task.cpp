@@ -114,6 +114,9 @@ CaptchaTask::CaptchaTask(CaptchaTaskOptions options) : options_(std::move(option
   if (options_.queue_batches < 1) throw std::invalid_argument("captcha queue must hold at least one batch");
   if (!(options_.synthetic_fraction >= 0.0 && options_.synthetic_fraction <= 1.0))
     throw std::invalid_argument("synthetic fraction must be within 0..1");
+  for (const auto& f : options_.exclude)
+    if (std::find(options_.held_out.begin(), options_.held_out.end(), f) != options_.held_out.end())
+      throw std::invalid_argument("captcha style family '" + f + "' is both held out and excluded");
   // OpenCV's own thread pool would fight LibTorch's for the cores; the render threads are
   // the parallelism here.
   cv::setNumThreads(1);
@@ -135,6 +138,7 @@ CaptchaTask::CaptchaTask(CaptchaTaskOptions options) : options_(std::move(option
   gen.min_length = options_.min_length;
   gen.max_length = options_.max_length;
   gen.exclude = options_.held_out;
+  gen.exclude.insert(gen.exclude.end(), options_.exclude.begin(), options_.exclude.end());
   gen.font_dir = options_.font_dir;
   gen.other_fonts = options_.other_fonts;
   gen.seed = 1;  // replaced per epoch seed in make_batch
@@ -168,7 +172,7 @@ CaptchaTask::CaptchaTask(CaptchaTaskOptions options) : options_(std::move(option
   for (size_t i = 0; i < options_.held_out.size(); ++i) {
     CaptchaOptions h = gen;
     h.seed = 0x4E1D0ULL + i;
-    h.exclude.clear();
+    h.exclude = options_.exclude;
     for (const auto& f : options_.held_out)
       if (f != options_.held_out[i]) h.exclude.push_back(f);
     h.require = {options_.held_out[i]};
@@ -355,11 +359,13 @@ Manifest CaptchaTask::manifest() {
   m["data.source"] = options_.finetune_dir.empty() ? "synthetic" : "finetune:" + options_.finetune_dir.string();
   m["data.length"] = std::to_string(options_.min_length) + "-" + std::to_string(options_.max_length);
   m["data.held_out"] = join(options_.held_out);
+  if (!options_.exclude.empty()) m["data.exclude"] = join(options_.exclude);
   if (options_.other_fonts) m["data.other_fonts"] = "1";
   m["data.batches_per_epoch"] = std::to_string(options_.batches_per_epoch);
   m["data.seed"] = std::to_string(options_.seed);
   m["input"] = "grey 0..1, resized to model.height x model.width, standardised per image";
-  if (!options_.init_checkpoint.empty()) m["finetuned_from"] = options_.init_checkpoint.string();
+  if (!options_.init_checkpoint.empty())
+    m[options_.finetune_dir.empty() ? "initialised_from" : "finetuned_from"] = options_.init_checkpoint.string();
   return m;
 }
 

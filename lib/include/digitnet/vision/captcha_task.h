@@ -31,6 +31,9 @@ struct CaptchaTaskOptions {
   int min_length = 4;  // digits per training captcha
   int max_length = 8;
   std::vector<std::string> held_out = default_held_out_families();  // never in training
+  // Families never drawn at all, in training or validation (a run limited to a subset of the
+  // renderer's styles, e.g. the first stage of a two-stage schedule). Disjoint from held_out.
+  std::vector<std::string> exclude;
   int64_t batch_size = 64;
   int64_t batches_per_epoch = 400;
   int64_t val_count = 1000;     // fixed in-style validation captchas
@@ -42,9 +45,10 @@ struct CaptchaTaskOptions {
   int64_t queue_batches = 8;    // ready batches the queue holds at most
   std::filesystem::path font_dir = "/usr/share/fonts";
   bool other_fonts = false;  // CaptchaOptions::other_fonts
-  // Fine-tuning: start from `init_checkpoint` (its model options win) and train on the labelled
-  // real captchas in `finetune_dir` (list_labelled_captchas), with augmentation, mixed with
-  // synthetic ones; a fifth of the real ones (at least one) is kept apart for validation.
+  // Start from `init_checkpoint`'s weights (its model options win) instead of random ones.
+  // Fine-tuning: with `finetune_dir`, train on the labelled real captchas there
+  // (list_labelled_captchas), with augmentation, mixed with synthetic ones; a fifth of the real
+  // ones (at least one) is kept apart for validation.
   std::filesystem::path init_checkpoint;
   std::filesystem::path finetune_dir;
   double synthetic_fraction = 0.5;  // of each fine-tuning batch
@@ -94,6 +98,8 @@ class CaptchaTask : public TrainTask {
   };
   Batch make_batch(uint64_t seed, int64_t id) const;
   const CaptchaTaskOptions& options() const { return options_; }
+  // The renderer of the training batches (held-out and excluded families never drawn).
+  const CaptchaGenerator& training_generator() const { return *train_gen_; }
   int64_t real_train_count() const { return int64_t(real_train_.size()); }
 
  private:
