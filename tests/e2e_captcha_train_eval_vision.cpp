@@ -89,4 +89,8 @@ TEST(CaptchaTrainEvalAppTest, CaptchaFlagsAreCheckedBeforeWork) {
   EXPECT_EQ(run_app("digitnet-train", "--task words" + out).code, 2);
   EXPECT_EQ(run_app("digitnet-eval", "--task captcha").code, 2);
   EXPECT_EQ(run_app("digitnet-eval", "--task captcha --data-dir . --length 9-2").code, 2);
+  EXPECT_EQ(run_app("digitnet-eval", "--task captcha --data-dir . --views 0").code, 2);
+  const auto mnist_views = run_app("digitnet-eval", "--task mnist --views 2");
+  EXPECT_EQ(mnist_views.code, 2);
+  EXPECT_NE(mnist_views.err.find("only for --task captcha"), std::string::npos) << mnist_views.err;
 }
