@@ -48,7 +48,7 @@ int main(int argc, char** argv) {
       ("size", "image size WxH", cxxopts::value<std::string>()->default_value("160x60"))
       ("exclude", "style families never used, comma-separated", cxxopts::value<std::string>()->default_value(""))
       ("require", "style families always used, comma-separated", cxxopts::value<std::string>()->default_value(""))
-      ("other-fonts", "also draw TrueType fonts under /usr/share/fonts other than DejaVu, Liberation and FreeFont (family ttf-other)")
+      ("other-fonts", "also draw TrueType fonts under /usr/share/fonts of packages other than those setup.sh installs (family ttf-other)")
       ("sheet", "also write all captchas tiled into one PNG (FILE)", cxxopts::value<std::string>())
       ("threads", "generator threads (0: all cores)", cxxopts::value<int>()->default_value("0"))
       ("list-families", "print the style families and exit")

@@ -85,7 +85,7 @@ int main(int argc, char** argv) {
       ("init", "captcha: start from CHECKPOINT's weights and keep training on synthetic captchas", cxxopts::value<std::string>())
       ("held-out", "captcha: style families kept out of training and scored apart", cxxopts::value<std::string>()->default_value("freefont,grid,perspective"))
       ("exclude", "captcha: style families never drawn, in training or validation", cxxopts::value<std::string>()->default_value(""))
-      ("other-fonts", "captcha: also draw TrueType fonts under /usr/share/fonts other than DejaVu, Liberation and FreeFont (family ttf-other)")
+      ("other-fonts", "captcha: also draw TrueType fonts under /usr/share/fonts of packages other than those setup.sh installs (family ttf-other)")
       ("length", "captcha: digits per training captcha, MIN-MAX", cxxopts::value<std::string>()->default_value("4-8"))
       ("batches", "captcha: batches per epoch", cxxopts::value<int64_t>()->default_value("450"))
       ("val", "captcha: fixed in-style validation captchas (a third as many per held-out family)", cxxopts::value<int64_t>()->default_value("1000"))
