@@ -5,22 +5,8 @@
 'use strict';
 const fs = require('fs');
 const path = require('path');
-
-if (process.argv.length !== 5) {
-  console.error('usage: node svg_captcha.js COUNT OUT_DIR SEED');
-  process.exit(2);
-}
-const [count, out, seed] = [Number(process.argv[2]), process.argv[3], Number(process.argv[4])];
-let state = seed >>> 0;
-Math.random = () => {  // mulberry32
-  state = (state + 0x6d2b79f5) >>> 0;
-  let t = state;
-  t = Math.imul(t ^ (t >>> 15), t | 1);
-  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-};
+const { count, out } = require('./seeded')('svg_captcha.js');
 const svgCaptcha = require('svg-captcha');
-fs.mkdirSync(out, { recursive: true });
 for (let i = 0; i < count; i++) {
   const c = svgCaptcha.create({ charPreset: '0123456789', noise: 1 + (i % 3), color: i % 2 === 0,
                                 background: i % 2 === 0 ? '#f4f0e8' : undefined });
