@@ -164,7 +164,7 @@ TEST(CaptchaGeneratorTest, ParticlesCoverTheImage) {
   digitnet::CaptchaOptions o;
   o.require = {"solid", "fill"};
   o.exclude = {"wave", "perspective", "elastic", "lines", "curves", "dots", "speckle", "grid", "rings",
-               "blur", "jpeg", "binary"};
+               "blur", "jpeg", "binary", "framing"};
   const auto paper_share = [](const cv::Mat& img) {
     const auto paper = img.at<cv::Vec3b>(0, 0);
     int same = 0;
@@ -184,6 +184,39 @@ TEST(CaptchaGeneratorTest, ParticlesCoverTheImage) {
   }
   EXPECT_GT(a, 0.6);
   EXPECT_LT(b, a - 0.08);
+}
+
+TEST(CaptchaGeneratorTest, FramingCropsCloseAroundTheText) {
+  // Plain captchas with and without framing share everything up to the crop.
+  digitnet::CaptchaOptions o;
+  o.require = {"solid", "fill"};
+  o.exclude = {"wave", "perspective", "elastic", "lines", "curves", "dots", "speckle", "grid", "rings",
+               "particles", "blur", "jpeg", "binary"};
+  o.random_size = true;
+  auto plain = o, framed = o;
+  plain.exclude.push_back("framing");
+  framed.require.push_back("framing");
+  const digitnet::CaptchaGenerator without(plain), with(framed);
+  for (uint64_t i = 0; i < 10; ++i) {
+    const auto a = without.generate(i), b = with.generate(i);
+    EXPECT_EQ(a.text, b.text);
+    EXPECT_TRUE(has(b.families, "framing"));
+    ASSERT_LE(b.image.cols, a.image.cols);
+    ASSERT_LE(b.image.rows, a.image.rows);
+    EXPECT_LT(b.image.cols * b.image.rows, a.image.cols * a.image.rows) << i;
+    // The framed image is a piece of the plain one, pixel for pixel.
+    cv::Mat diff;
+    cv::matchTemplate(a.image, b.image, diff, cv::TM_SQDIFF);
+    cv::Point at;
+    cv::minMaxLoc(diff, nullptr, nullptr, &at);
+    EXPECT_TRUE(identical(a.image(cv::Rect(at, b.image.size())), b.image)) << i;
+  }
+  // A fixed size stays fixed.
+  framed.random_size = false;
+  for (uint64_t i = 0; i < 5; ++i) {
+    const auto c = digitnet::CaptchaGenerator(framed).generate(i);
+    EXPECT_EQ(c.image.size(), cv::Size(framed.width, framed.height));
+  }
 }
 
 TEST(CaptchaGeneratorTest, FallsBackToHersheyWithoutFonts) {

@@ -55,7 +55,7 @@ const std::vector<CaptchaFamily> kFamilies = {
     {"lines", "noise"},      {"curves", "noise"},    {"dots", "noise"},
     {"speckle", "noise"},    {"grid", "noise"},      {"particles", "noise"},
     {"rings", "noise"},      {"blur", "finish"},     {"jpeg", "finish"},
-    {"binary", "finish"},
+    {"binary", "finish"},    {"framing", "finish"},
 };
 
 // How often an optional family is applied when it is neither excluded nor required.
@@ -63,7 +63,7 @@ double family_probability(const std::string& name) {
   static const std::map<std::string, double> p = {
       {"wave", 0.45}, {"perspective", 0.35}, {"lines", 0.35}, {"curves", 0.35}, {"dots", 0.3},
       {"speckle", 0.25}, {"grid", 0.12}, {"blur", 0.35}, {"jpeg", 0.3}, {"elastic", 0.3},
-      {"particles", 0.2}, {"rings", 0.15}, {"binary", 0.12}};
+      {"particles", 0.2}, {"rings", 0.15}, {"binary", 0.12}, {"framing", 0.25}};
   return p.at(name);
 }
 
@@ -556,12 +556,14 @@ Captcha CaptchaGenerator::generate(uint64_t index, const std::string& digits) co
   }
   double x = margin + rng.uniform(0, std::max(0.0, room - total));
   const double baseline_y = height / 2.0 + rng.uniform(-0.08, 0.08) * height;
+  cv::Rect text_box;  // the glyphs' union, before warps
   for (int i = 0; i < n; ++i) {
     Glyph& g = glyphs[size_t(i)];
     const cv::Mat& outer = g.rim.empty() ? g.fill : g.rim;
     const double slack = std::max(0.0, (height - outer.rows) / 2.0);
     const int cy = int(baseline_y + rng.uniform(-0.6, 0.6) * std::min(slack, height * 0.18));
     const cv::Point tl(int(x), cy - outer.rows / 2);
+    text_box = text_box.area() ? (text_box | cv::Rect(tl, outer.size())) : cv::Rect(tl, outer.size());
     if (!g.rim.empty() && (ink == "outline" || ink == "shadow")) {
       blend(img, g.rim, tl, g.rim_colour);
       const cv::Point off((g.rim.cols - g.fill.cols) / 2, (g.rim.rows - g.fill.rows) / 2);
@@ -708,6 +710,19 @@ Captcha CaptchaGenerator::generate(uint64_t index, const std::string& digits) co
       }
     }
   }
+  if (on("framing")) {
+    // Cropped close around the text, as generators that size the image to the text draw it
+    // (a margin of 0 to 15% of the text's height at each side, the warps' shift included).
+    const double m = 0.15 * text_box.height;
+    const int x0 = int(text_box.x - rng.uniform(0, m)), x1 = int(text_box.br().x + rng.uniform(0, m));
+    const int y0 = int(text_box.y - rng.uniform(0, m)), y1 = int(text_box.br().y + rng.uniform(0, m));
+    const cv::Rect crop = cv::Rect(cv::Point(x0, y0), cv::Point(x1, y1)) & cv::Rect(0, 0, width, height);
+    if (crop.width >= 16 && crop.height >= 16) img = img(crop).clone();
+    // A fixed size stays fixed: the crop is stretched back, as a reader's resize would.
+    if (!options_.random_size && img.size() != cv::Size(width, height))
+      cv::resize(img, img, cv::Size(width, height), 0, 0, cv::INTER_LINEAR);
+  }
+
   if (on("blur")) {
     const double sigma = rng.uniform(0.5, 0.6 + height / 60.0);
     cv::GaussianBlur(img, img, cv::Size(0, 0), sigma);
