@@ -3,8 +3,9 @@
 # generator copies: Gregwar/Captcha (PHP), django-simple-captcha (Python), GD::SecurityImage
 # (Perl; plain, and scrambled: characters scattered one by one), svg-captcha and captchapng
 # (Node), each with its own fonts and defaults, digits only. Tesseract OCR (digits only, one
-# text line) reads the same files as the reference, and digitnet reading one view per captcha
-# (--views 1) shows what the three views add.
+# text line) reads the same files as the reference. digitnet reads each folder as
+# `digitnet-eval --task captcha` does by default (three views, --length auto); the columns
+# "any length" and "one view only" show what settling the folder's length and the views add.
 #   scripts/bench-captcha-external.sh [--count N] [--seed S] [--checkpoint FILE] [--no-tesseract]
 # Installs the generators from Debian (apt-get, as root) and npm when missing; writes the
 # captchas to data/captcha-external/<generator>/ and prints a table (Markdown).
@@ -83,20 +84,21 @@ tesseract_accuracy() {
   awk -v r="$right" -v t="$total" 'BEGIN { printf "%.1f%%", 100 * r / t }'
 }
 
-echo "| generator | captchas | digitnet whole-string | digitnet characters | wrong length | one view only | tesseract whole-string |"
-echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
+echo "| generator | captchas | digitnet whole-string | digitnet characters | wrong length | length settled (read again) | any length | one view only | tesseract whole-string |"
+echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
 for name in gregwar django-simple securityimage securityimage-scrambled svg-captcha captchapng; do
   eval_json() {
     build/release/bin/digitnet-eval --task captcha --checkpoint "$checkpoint" --data-dir "$root/$name" \
       --json "$@" 2>/dev/null || true
   }
-  json=$(eval_json) one=$(eval_json --views 1)
-  [ -n "$json" ] && [ -n "$one" ] || { echo "bench-captcha-external.sh: digitnet-eval failed on $root/$name" >&2; exit 1; }
+  json=$(eval_json) any=$(eval_json --length any) one=$(eval_json --views 1)
+  [ -n "$json" ] && [ -n "$any" ] && [ -n "$one" ] || { echo "bench-captcha-external.sh: digitnet-eval failed on $root/$name" >&2; exit 1; }
   tess="skipped"
   [ "$tesseract" = 1 ] && tess=$(tesseract_accuracy "$root/$name")
   /usr/bin/python3 -c '
 import json, sys
-d, one = json.loads(sys.argv[1]), json.loads(sys.argv[2])
-print("| %s | %d | %.1f%% | %.1f%% | %d | %.1f%% | %s |" % (sys.argv[3], d["captchas"], 100 * d["accuracy"],
-      100 * d["char_accuracy"], d["wrong_length"], 100 * one["accuracy"], sys.argv[4]))' "$json" "$one" "$name" "$tess"
+d, any, one = (json.loads(a) for a in sys.argv[1:4])
+print("| %s | %d | %.1f%% | %.1f%% | %d | %s (%d) | %.1f%% | %.1f%% | %s |" % (sys.argv[4], d["captchas"],
+      100 * d["accuracy"], 100 * d["char_accuracy"], d["wrong_length"], d["settled_length"], d["reread"],
+      100 * any["accuracy"], 100 * one["accuracy"], sys.argv[5]))' "$json" "$any" "$one" "$name" "$tess"
 done

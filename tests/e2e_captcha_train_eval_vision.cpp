@@ -48,6 +48,8 @@ TEST(CaptchaTrainEvalAppTest, TrainsFinetunesAndScoresAFolder) {
   EXPECT_NE(eval.out.find("\"char_accuracy\""), std::string::npos) << eval.out;
   EXPECT_NE(eval.out.find("\"wrong_length\""), std::string::npos) << eval.out;
   EXPECT_NE(eval.out.find("\"captchas_per_s\""), std::string::npos) << eval.out;
+  EXPECT_NE(eval.out.find("\"length\": \"auto\""), std::string::npos) << eval.out;
+  EXPECT_NE(eval.out.find("\"settled_length\": "), std::string::npos) << eval.out;
 
   // A bad file: its own error line, the rest still scored, exit 1.
   write_text(dir / "real" / "99_1234.png", "not a png");

@@ -104,6 +104,13 @@ TEST(CaptchaLengthTest, ParsesOneLengthOrARange) {
   EXPECT_EQ(b.min, 4);
   EXPECT_EQ(b.max, 6);
   EXPECT_FALSE(digitnet::parse_captcha_length("").constrained());
+  const auto a_ = digitnet::parse_captcha_length("auto");
+  EXPECT_TRUE(a_.automatic);
+  EXPECT_FALSE(a_.constrained());
+  EXPECT_FALSE(digitnet::parse_captcha_length("any").automatic);
+  EXPECT_EQ(digitnet::to_string(a), "6");
+  EXPECT_EQ(digitnet::to_string(b), "4-6");
+  EXPECT_EQ(digitnet::to_string(a_), "any");
   for (const char* bad : {"0", "6-4", "x", "4-", "17", "-3"})
     EXPECT_THROW(digitnet::parse_captcha_length(bad), std::invalid_argument) << bad;
 }
@@ -240,6 +247,55 @@ TEST(CaptchaReaderTest, LengthConstraintFixesTheNumberOfDigits) {
   }
 }
 
+// `n` readings of `length` digits, confident or not.
+std::vector<digitnet::CaptchaReading> readings_of(int n, size_t length, bool retry) {
+  return std::vector<digitnet::CaptchaReading>(size_t(n), {std::string(length, '7'), retry ? 0.2 : 0.9, {}, retry});
+}
+
+std::vector<digitnet::CaptchaReading> operator+(std::vector<digitnet::CaptchaReading> a,
+                                                const std::vector<digitnet::CaptchaReading>& b) {
+  a.insert(a.end(), b.begin(), b.end());
+  return a;
+}
+
+TEST(CaptchaLengthTest, AFolderSettlesOnTheLengthOfMostConfidentReadings) {
+  using digitnet::common_captcha_length;
+  // 17 of 20 confident readings (85%) have 5 digits; the unsure ones do not count.
+  const auto l = common_captcha_length(readings_of(17, 5, false) + readings_of(3, 6, false) + readings_of(30, 3, true));
+  EXPECT_EQ(l.min, 5);
+  EXPECT_EQ(l.max, 5);
+  // 15 of 20 (75%) is not enough: mixed lengths are left alone.
+  EXPECT_FALSE(common_captcha_length(readings_of(15, 5, false) + readings_of(5, 6, false)).constrained());
+  // Too few confident readings to judge.
+  EXPECT_FALSE(common_captcha_length(readings_of(19, 5, false) + readings_of(40, 5, true)).constrained());
+  EXPECT_FALSE(common_captcha_length({}).constrained());
+}
+
+TEST(CaptchaLengthTest, SettlingReadsAgainOnlyWhenTheLengthIsAuto) {
+  auto reader = untrained_reader();
+  auto readings = readings_of(25, 4, false) + readings_of(1, 7, false);
+  std::vector<digitnet::CaptchaReading*> pointers;
+  for (auto& r : readings) pointers.push_back(&r);
+  const digitnet::CaptchaGenerator gen(digitnet::CaptchaOptions{});
+  std::vector<size_t> loaded;
+  const auto load = [&](size_t i) {
+    loaded.push_back(i);
+    return gen.generate(i).image;
+  };
+  const auto fixed = digitnet::settle_captcha_lengths(reader, pointers, load);
+  EXPECT_FALSE(fixed.length.constrained());
+  EXPECT_EQ(fixed.reread, 0);
+  EXPECT_TRUE(loaded.empty());
+
+  reader.options().length = digitnet::parse_captcha_length("auto");
+  const auto settled = digitnet::settle_captcha_lengths(reader, pointers, load);
+  EXPECT_EQ(settled.length.min, 4);
+  EXPECT_EQ(settled.reread, 1);
+  EXPECT_EQ(loaded, std::vector<size_t>{25});
+  EXPECT_EQ(readings[25].text.size(), 4u);  // read again by the model, constrained to 4
+  EXPECT_TRUE(reader.options().length.automatic);  // the reader's own setting is kept
+}
+
 TEST(CaptchaReaderTest, LowConfidenceAsksForARetry) {
   auto reader = untrained_reader();  // an untrained model is never sure
   const digitnet::CaptchaGenerator gen(digitnet::CaptchaOptions{});
@@ -356,6 +412,52 @@ TEST(CaptchaEvalTest, ScoresAFolderAndCountsBadFilesAsWrong) {
   EXPECT_GT(r.chars, 0);
   EXPECT_GT(r.captchas_per_s(), 0.0);
   EXPECT_LE(r.accuracy(), 1.0);
+}
+
+// Captchas of most styles (not the hardest clutter), `min`-`max` digits, written as
+// <i>_<digits>.png.
+void write_captchas(const std::filesystem::path& dir, int count, int min, int max) {
+  digitnet::CaptchaOptions o;
+  o.seed = 77;
+  o.exclude = {"grid", "particles", "rings", "framing"};
+  o.min_length = min;
+  o.max_length = max;
+  const digitnet::CaptchaGenerator gen(o);
+  for (int i = 0; i < count; ++i) {
+    const auto c = gen.generate(uint64_t(i));
+    cv::imwrite((dir / (std::to_string(i) + "_" + c.text + ".png")).string(), c.image);
+  }
+}
+
+TEST(CaptchaEvalTest, ShippedModelSettlesAOneLengthFolder) {
+  if (!std::filesystem::exists(kModel)) GTEST_SKIP() << "models/captcha.pt not present";
+  TempDir dir;
+  write_captchas(dir.path(), 80, 5, 5);
+  digitnet::CaptchaReader reader(kModel, torch::kCPU);
+  const auto any = digitnet::evaluate_captcha_folder(reader, dir.path());
+  reader.options().length = digitnet::parse_captcha_length("auto");
+  const auto settled = digitnet::evaluate_captcha_folder(reader, dir.path());
+  EXPECT_FALSE(any.settled.length.constrained());
+  ASSERT_GT(any.wrong_length, 0) << "every reading already had 5 digits: the test shows nothing";
+  EXPECT_EQ(settled.settled.length.min, 5);
+  EXPECT_EQ(settled.settled.length.max, 5);
+  EXPECT_EQ(settled.settled.reread, any.wrong_length);
+  EXPECT_EQ(settled.wrong_length, 0);
+  EXPECT_GT(settled.correct, any.correct);
+}
+
+TEST(CaptchaEvalTest, ShippedModelLeavesAMixedLengthFolderAlone) {
+  if (!std::filesystem::exists(kModel)) GTEST_SKIP() << "models/captcha.pt not present";
+  TempDir dir;
+  write_captchas(dir.path(), 60, 4, 8);
+  digitnet::CaptchaReader reader(kModel, torch::kCPU);
+  const auto any = digitnet::evaluate_captcha_folder(reader, dir.path());
+  reader.options().length = digitnet::parse_captcha_length("auto");
+  const auto settled = digitnet::evaluate_captcha_folder(reader, dir.path());
+  EXPECT_FALSE(settled.settled.length.constrained());
+  EXPECT_EQ(settled.settled.reread, 0);
+  EXPECT_EQ(settled.correct, any.correct);
+  EXPECT_EQ(settled.wrong_length, any.wrong_length);
 }
 
 TEST(CaptchaReaderTest, ShippedModelReadsGeneratedCaptchas) {

@@ -52,6 +52,9 @@ int eval_captcha(const cxxopts::ParseResult& args, const torch::Device& device) 
                      .set("checkpoint", checkpoint)
                      .set("data_dir", dir)
                      .set("views", int64_t(options.views))
+                     .set("length", options.length.automatic ? "auto" : digitnet::to_string(options.length))
+                     .set("settled_length", digitnet::to_string(r.settled.length))
+                     .set("reread", r.settled.reread)
                      .set("captchas", r.total)
                      .set("read", r.read)
                      .set("correct", r.correct)
@@ -65,6 +68,13 @@ int eval_captcha(const cxxopts::ParseResult& args, const torch::Device& device) 
               << '\n';
   } else {
     std::printf("checkpoint:     %s (%d views per captcha)\n", checkpoint.c_str(), options.views);
+    if (options.length.automatic && r.settled.length.constrained())
+      std::printf("length:         auto: %s (%lld captchas read again with it)\n",
+                  digitnet::to_string(r.settled.length).c_str(), static_cast<long long>(r.settled.reread));
+    else if (options.length.automatic)
+      std::printf("length:         auto: lengths vary, none imposed\n");
+    else
+      std::printf("length:         %s\n", digitnet::to_string(options.length).c_str());
     std::printf("captchas:       %s, %lld labelled (%lld unreadable)\n", dir.c_str(), static_cast<long long>(r.total),
                 static_cast<long long>(r.errors.size()));
     std::printf("accuracy:       %.2f%% whole strings (%lld/%lld)\n", 100.0 * r.accuracy(),
@@ -85,7 +95,7 @@ int main(int argc, char** argv) {
     cxxopts::Options opts("digitnet-eval", "Score a checkpoint on a test set.");
     opts.add_options()
       ("task", "mnist (an IDX test set) | captcha (a folder of <anything>_<digits>.<ext> files or a labels.csv)", cxxopts::value<std::string>()->default_value("mnist"))
-      ("length", "captcha: digits to read, N or MIN-MAX (default: any)", cxxopts::value<std::string>()->default_value(""))
+      ("length", "captcha: digits to read: N, MIN-MAX, any, or auto (the lengths most confident readings of the folder have; the others are read again with them)", cxxopts::value<std::string>()->default_value("auto"))
       ("views", "captcha: views read per captcha, 1..3 (the image, median-filtered, widened); the most confident reading wins", cxxopts::value<int>()->default_value("3"))
       ("c,checkpoint", "checkpoint file (default: runs/mnist/model.pt, else models/mnist.pt)", cxxopts::value<std::string>())
       ("d,data-dir", "dataset folder (IDX files)", cxxopts::value<std::string>()->default_value("data/mnist"))

@@ -53,7 +53,7 @@ void dump_inputs(const fs::path& dir, const fs::path& file, const dv::Reading& r
 // --captcha: whole-image reading of numeric captchas with CaptchaNet, no segmentation.
 int read_captchas(const cxxopts::ParseResult& args) {
   digitnet::CaptchaReaderOptions options;
-  if (args.count("length")) options.length = digitnet::parse_captcha_length(args["length"].as<std::string>());
+  options.length = digitnet::parse_captcha_length(args["length"].as<std::string>());
   options.views = args["views"].as<int>();
   if (options.views < 1 || options.views > 3) throw std::invalid_argument("--views must be 1, 2 or 3");
   const int threads = digitnet::configure_threads(args["threads"].as<int>());
@@ -67,7 +67,12 @@ int read_captchas(const cxxopts::ParseResult& args) {
   for (const auto& input : args["inputs"].as<std::vector<std::string>>()) {
     std::vector<digitnet::CaptchaFileResult> results;
     try {
-      results = digitnet::read_captcha_files(reader, input);
+      digitnet::SettledLength settled;
+      results = digitnet::read_captcha_files(reader, input, &settled);
+      if (settled.reread > 0)
+        std::cerr << "digitnet-read: " << input << ": most confident readings have " << digitnet::to_string(settled.length)
+                  << " digits; " << settled.reread << " captchas read again with --length "
+                  << digitnet::to_string(settled.length) << '\n';
     } catch (const std::exception& e) {  // a path that does not exist
       std::cerr << "digitnet-read: error: " << digitnet::one_line(e) << '\n';
       ++failed;
@@ -107,7 +112,7 @@ int main(int argc, char** argv) {
     opts.add_options()
       ("c,checkpoint", "reader checkpoint (default: models/mnist-reader.pt; with --captcha models/captcha.pt)", cxxopts::value<std::string>())
       ("captcha", "read numeric captchas: whole images, no segmentation")
-      ("length", "with --captcha: digits per captcha, N or MIN-MAX", cxxopts::value<std::string>())
+      ("length", "with --captcha: digits per captcha: N, MIN-MAX, any, or auto (a folder: the lengths most confident readings have; the others are read again with them)", cxxopts::value<std::string>()->default_value("auto"))
       ("views", "with --captcha: views read per captcha, 1..3 (the image, median-filtered, widened); the most confident reading wins", cxxopts::value<int>()->default_value("3"))
       ("json", "one JSON object per file")
       ("annotate", "write the picture with boxes and readings: a file for one input, else a folder",

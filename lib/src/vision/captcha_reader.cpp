@@ -82,8 +82,9 @@ void check_complete(const std::vector<unsigned char>& b, const std::string& name
 CaptchaLength parse_captcha_length(const std::string& text, const std::string& flag) {
   const std::string t = trim(text);
   if (t.empty() || t == "any") return {};
+  if (t == "auto") return {0, -1, true};
   const auto bad = [&] {
-    return std::invalid_argument(flag + " must be N or MIN-MAX digits within 1..16, not '" + text + "'");
+    return std::invalid_argument(flag + " must be N or MIN-MAX digits within 1..16, any or auto, not '" + text + "'");
   };
   const auto dash = t.find('-');
   const std::string a = t.substr(0, dash), b = dash == std::string::npos ? a : t.substr(dash + 1);
@@ -91,6 +92,12 @@ CaptchaLength parse_captcha_length(const std::string& text, const std::string& f
   CaptchaLength l{std::stoi(a), std::stoi(b)};
   if (l.min < 1 || l.max > 16 || l.min > l.max) throw bad();
   return l;
+}
+
+std::string to_string(const CaptchaLength& length) {
+  if (!length.constrained()) return "any";
+  if (length.min == length.max) return std::to_string(length.min);
+  return std::to_string(length.min) + "-" + std::to_string(length.max);
 }
 
 std::vector<cv::Mat> captcha_views(const cv::Mat& grey, int views) {
@@ -226,7 +233,58 @@ std::vector<std::filesystem::path> captcha_image_files(const std::filesystem::pa
   return files;
 }
 
-std::vector<CaptchaFileResult> read_captcha_files(CaptchaReader& reader, const std::filesystem::path& file_or_dir) {
+CaptchaLength common_captcha_length(const std::vector<CaptchaReading>& readings) {
+  constexpr int64_t kEnough = 20;  // confident readings needed to judge
+  constexpr double kShare = 0.8;   // of them with the one length
+  std::vector<int64_t> count(64, 0);
+  int64_t confident = 0;
+  for (const auto& r : readings) {
+    if (r.retry || r.text.empty() || r.text.size() >= count.size()) continue;
+    ++count[r.text.size()];
+    ++confident;
+  }
+  if (confident < kEnough) return {};
+  const auto mode = std::max_element(count.begin(), count.end());
+  if (double(*mode) < kShare * double(confident)) return {};
+  const int n = int(mode - count.begin());
+  return {n, n};
+}
+
+SettledLength settle_captcha_lengths(CaptchaReader& reader, std::vector<CaptchaReading*>& readings,
+                                     const std::function<cv::Mat(size_t)>& load) {
+  SettledLength settled;
+  if (!reader.options().length.automatic) return settled;
+  std::vector<CaptchaReading> all;
+  all.reserve(readings.size());
+  for (const auto* r : readings) all.push_back(*r);
+  settled.length = common_captcha_length(all);
+  if (!settled.length.constrained()) return settled;
+  std::vector<size_t> outside;
+  std::vector<cv::Mat> images;
+  for (size_t i = 0; i < readings.size(); ++i) {
+    const auto n = int(readings[i]->text.size());
+    if (n >= settled.length.min && n <= settled.length.max) continue;
+    images.push_back(load(i));
+    outside.push_back(i);
+  }
+  if (outside.empty()) return settled;
+  const CaptchaLength own = reader.options().length;
+  reader.options().length = settled.length;
+  std::vector<CaptchaReading> again;
+  try {
+    again = reader.read(images);
+  } catch (...) {
+    reader.options().length = own;
+    throw;
+  }
+  reader.options().length = own;
+  for (size_t k = 0; k < outside.size(); ++k) *readings[outside[k]] = std::move(again[k]);
+  settled.reread = int64_t(outside.size());
+  return settled;
+}
+
+std::vector<CaptchaFileResult> read_captcha_files(CaptchaReader& reader, const std::filesystem::path& file_or_dir,
+                                                  SettledLength* settled) {
   const auto files = captcha_image_files(file_or_dir);
   std::vector<CaptchaFileResult> results(files.size());
   const size_t chunk = 256;  // images held in memory at once
@@ -248,6 +306,15 @@ std::vector<CaptchaFileResult> read_captcha_files(CaptchaReader& reader, const s
       results[which[k]].reading = readings[k];
     }
   }
+  std::vector<CaptchaReading*> readings;
+  std::vector<size_t> which;
+  for (size_t j = 0; j < results.size(); ++j) {
+    if (!results[j].ok) continue;
+    readings.push_back(&results[j].reading);
+    which.push_back(j);
+  }
+  const auto s = settle_captcha_lengths(reader, readings, [&](size_t i) { return read_captcha_image(files[which[i]]); });
+  if (settled) *settled = s;
   return results;
 }
 
@@ -303,10 +370,11 @@ CaptchaEvalResult evaluate_captcha_folder(CaptchaReader& reader, const std::file
   const auto labelled = list_labelled_captchas(dir);
   CaptchaEvalResult r;
   r.total = int64_t(labelled.size());
+  std::vector<CaptchaReading> readings;
+  std::vector<size_t> which;  // the labelled captcha of each reading
   const size_t chunk = 256;
   for (size_t i = 0; i < labelled.size(); i += chunk) {
     std::vector<cv::Mat> images;
-    std::vector<size_t> which;
     for (size_t j = i; j < std::min(labelled.size(), i + chunk); ++j) {
       r.chars += int64_t(labelled[j].digits.size());
       try {
@@ -316,18 +384,22 @@ CaptchaEvalResult evaluate_captcha_folder(CaptchaReader& reader, const std::file
         r.errors.push_back(one_line(e));
       }
     }
-    const auto readings = reader.read(images);
-    for (size_t k = 0; k < which.size(); ++k) {
-      const auto& truth = labelled[which[k]].digits;
-      const auto& got = readings[k];
-      ++r.read;
-      r.chars_correct += captcha_char_matches(got.text, truth);
-      if (got.text == truth) {
-        ++r.correct;
-      } else {
-        r.mistakes.push_back({labelled[which[k]].file, truth, got.text, got.confidence});
-        if (got.text.size() != truth.size()) ++r.wrong_length;
-      }
+    for (auto& reading : reader.read(images)) readings.push_back(std::move(reading));
+  }
+  std::vector<CaptchaReading*> pointers;
+  for (auto& reading : readings) pointers.push_back(&reading);
+  r.settled = settle_captcha_lengths(reader, pointers,
+                                     [&](size_t k) { return read_captcha_image(labelled[which[k]].file); });
+  for (size_t k = 0; k < readings.size(); ++k) {
+    const auto& truth = labelled[which[k]].digits;
+    const auto& got = readings[k];
+    ++r.read;
+    r.chars_correct += captcha_char_matches(got.text, truth);
+    if (got.text == truth) {
+      ++r.correct;
+    } else {
+      r.mistakes.push_back({labelled[which[k]].file, truth, got.text, got.confidence});
+      if (got.text.size() != truth.size()) ++r.wrong_length;
     }
   }
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

@@ -9,22 +9,28 @@
 #include <torch/types.h>
 
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <vector>
 
 namespace digitnet {
 
-// Allowed number of digits: "6" -> 6..6, "4-6" -> 4..6; "" or "any" -> unconstrained (0, -1).
+// Allowed number of digits: "6" -> 6..6, "4-6" -> 4..6; "" or "any" -> unconstrained (0, -1);
+// "auto" -> unconstrained per image, and a folder's readings settle on the lengths its confident
+// readings share (settle_captcha_lengths).
 struct CaptchaLength {
   int min = 0;
   int max = -1;
+  bool automatic = false;
   bool constrained() const { return min > 0 || max >= 0; }
 };
-// Throws std::invalid_argument naming `flag` for anything but N or MIN-MAX within 1..16.
+// Throws std::invalid_argument naming `flag` for anything but N, MIN-MAX within 1..16, any or auto.
 CaptchaLength parse_captcha_length(const std::string& text, const std::string& flag = "--length");
+// "5", "4-6" or "any".
+std::string to_string(const CaptchaLength& length);
 
 struct CaptchaReaderOptions {
-  CaptchaLength length;         // constrained decoding when set
+  CaptchaLength length;         // constrained decoding when set; `automatic` acts on folders
   double retry_below = 0.5;     // `retry` is set when the confidence is below this
   int64_t batch_size = 64;      // model inputs per forward pass (each captcha gives `views`)
   // Views of each captcha read (captcha_views, 1..3); the most confident reading wins.
@@ -91,9 +97,27 @@ struct CaptchaFileResult {
   CaptchaReading reading;  // when ok
   std::string error;       // one line, naming the file, when not ok
 };
+// Captchas from one source usually share their length (a site's generator draws 5 digits).
+// The length that at least 80% of the confident readings (those not marked `retry`) have;
+// unconstrained when no length is that common (mixed lengths) or fewer than 20 readings are
+// confident.
+CaptchaLength common_captcha_length(const std::vector<CaptchaReading>& readings);
+
+// With the reader's length set to auto: finds common_captcha_length of `readings` and reads again,
+// constrained to it, the images whose reading falls outside it (`load(i)` gives image i again).
+// Returns the length settled on (unconstrained: nothing was read again) and how many were.
+struct SettledLength {
+  CaptchaLength length;
+  int64_t reread = 0;
+};
+SettledLength settle_captcha_lengths(CaptchaReader& reader, std::vector<CaptchaReading*>& readings,
+                                     const std::function<cv::Mat(size_t)>& load);
+
 // Reads FILE or every image of DIR in batches; a bad file gives its error and the rest are
-// still read.
-std::vector<CaptchaFileResult> read_captcha_files(CaptchaReader& reader, const std::filesystem::path& file_or_dir);
+// still read. With the reader's length set to auto, a folder's readings are settled
+// (settle_captcha_lengths) and `settled`, when given, says how.
+std::vector<CaptchaFileResult> read_captcha_files(CaptchaReader& reader, const std::filesystem::path& file_or_dir,
+                                                  SettledLength* settled = nullptr);
 
 // One JSON object per file for `digitnet-read --captcha --json`:
 // {"file", "text", "confidence", "char_confidences", "retry"} or {"file", "error"}.
@@ -116,6 +140,7 @@ struct CaptchaEvalResult {
   int64_t wrong_length = 0;  // read with another number of digits
   int64_t chars = 0, chars_correct = 0;
   double seconds = 0.0;  // loading, reading and scoring
+  SettledLength settled;  // with the reader's length set to auto
   std::vector<std::string> errors;  // one line per bad file
   struct Mistake {
     std::filesystem::path file;
@@ -127,8 +152,8 @@ struct CaptchaEvalResult {
   double char_accuracy() const { return chars ? double(chars_correct) / double(chars) : 0.0; }
   double captchas_per_s() const { return seconds > 0 ? double(total) / seconds : 0.0; }
 };
-// Reads every labelled captcha of `dir` and scores it; files that cannot be read count as
-// wrong and are listed in `errors`.
+// Reads every labelled captcha of `dir` (settling the lengths when the reader's length is auto)
+// and scores it; files that cannot be read count as wrong and are listed in `errors`.
 CaptchaEvalResult evaluate_captcha_folder(CaptchaReader& reader, const std::filesystem::path& dir);
 
 // Characters of `truth` matched by `predicted`: len(truth) - edit distance, at least 0.
