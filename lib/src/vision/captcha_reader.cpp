@@ -235,7 +235,8 @@ std::vector<std::filesystem::path> captcha_image_files(const std::filesystem::pa
 
 CaptchaLength common_captcha_length(const std::vector<CaptchaReading>& readings) {
   constexpr int64_t kEnough = 20;  // confident readings needed to judge
-  constexpr double kShare = 0.8;   // of them with the one length
+  // Of them with the one length: a site drawing 5 or 6 digits at 85:15 keeps its sixes.
+  constexpr double kShare = 0.9;
   std::vector<int64_t> count(64, 0);
   int64_t confident = 0;
   for (const auto& r : readings) {
