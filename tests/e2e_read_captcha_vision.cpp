@@ -1,6 +1,11 @@
 // digitnet-read --captcha on captchas from digitnet-captcha-gen, a bad file among them.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <filesystem>
+#include <string>
+#include <vector>
+
 #include "support.h"
 
 using digitnet::test::run_app;
@@ -21,6 +26,38 @@ TEST(ReadCaptchaAppTest, ReadsAFolderAsJsonLinesAndReportsBadFiles) {
   EXPECT_EQ(mixed.code, 1) << mixed.err;
   EXPECT_EQ(digitnet::test::count_lines(mixed.out), 6) << mixed.out;
   EXPECT_NE(mixed.err.find("zz_bad.png"), std::string::npos) << mixed.err;
+}
+
+// The lengths of the "text" fields of JSON lines.
+std::vector<size_t> text_lengths(const std::string& out) {
+  std::vector<size_t> n;
+  const std::string key = "\"text\": \"";
+  for (size_t at = out.find(key); at != std::string::npos; at = out.find(key, at + 1))
+    n.push_back(out.find('"', at + key.size()) - (at + key.size()));
+  return n;
+}
+
+TEST(ReadCaptchaAppTest, FilesNamedOneByOneSettleOnTheirCommonLength) {
+  TempDir dir;
+  const auto out = (dir / "caps").string();
+  ASSERT_EQ(run_app("digitnet-captcha-gen", "--count 80 --seed 77 --length 5 --exclude grid,particles,rings,framing "
+                                            "--out " + out).code, 0);
+  std::string files;  // as a shell glob names them
+  for (int i = 0; i < 80; ++i)
+    for (const auto& e : std::filesystem::directory_iterator(out))
+      if (e.path().filename().string().rfind(std::to_string(i) + "_", 0) == 0) files += " " + e.path().string();
+  const auto any = run_app("digitnet-read", "--captcha --json --length any" + files);
+  ASSERT_EQ(any.code, 0) << any.err;
+  const auto plain = text_lengths(any.out);
+  ASSERT_EQ(plain.size(), 80u);
+  ASSERT_NE(std::count(plain.begin(), plain.end(), 5u), 80) << "every reading already had 5 digits";
+
+  const auto settled = run_app("digitnet-read", "--captcha --json" + files);  // --length auto
+  ASSERT_EQ(settled.code, 0) << settled.err;
+  const auto lengths = text_lengths(settled.out);
+  ASSERT_EQ(lengths.size(), 80u);
+  EXPECT_EQ(std::count(lengths.begin(), lengths.end(), 5u), 80) << settled.out;
+  EXPECT_NE(settled.err.find("the files named: most confident readings have 5 digits"), std::string::npos) << settled.err;
 }
 
 TEST(ReadCaptchaAppTest, CaptchaOnlyFlagsAreRefusedElsewhere) {

@@ -63,23 +63,52 @@ int read_captchas(const cxxopts::ParseResult& args) {
                                                           : digitnet::cli::find_model("models/captcha.pt");
   digitnet::CaptchaReader reader(checkpoint, device, options);
   const bool json = args.count("json") > 0;
-  int failed = 0, total = 0;
-  for (const auto& input : args["inputs"].as<std::vector<std::string>>()) {
+  // Each folder is one source of captchas, and so are the files named one by one (a shell
+  // glob): with --length auto each settles on its own length (settle_captcha_lengths).
+  struct Input {
     std::vector<digitnet::CaptchaFileResult> results;
+    std::string error;  // the path does not exist
+  };
+  const auto names = args["inputs"].as<std::vector<std::string>>();
+  std::vector<Input> inputs(names.size());
+  const auto report = [](const std::string& source, const digitnet::SettledLength& settled) {
+    if (settled.reread > 0)
+      std::cerr << "digitnet-read: " << source << ": most confident readings have " << digitnet::to_string(settled.length)
+                << " digits; " << settled.reread << " captchas read again with --length "
+                << digitnet::to_string(settled.length) << '\n';
+  };
+  std::vector<digitnet::CaptchaReading*> named;  // the files named one by one, read
+  std::vector<std::filesystem::path> named_files;
+  for (size_t i = 0; i < names.size(); ++i) {
     try {
       digitnet::SettledLength settled;
-      results = digitnet::read_captcha_files(reader, input, &settled);
-      if (settled.reread > 0)
-        std::cerr << "digitnet-read: " << input << ": most confident readings have " << digitnet::to_string(settled.length)
-                  << " digits; " << settled.reread << " captchas read again with --length "
-                  << digitnet::to_string(settled.length) << '\n';
-    } catch (const std::exception& e) {  // a path that does not exist
-      std::cerr << "digitnet-read: error: " << digitnet::one_line(e) << '\n';
+      inputs[i].results = digitnet::read_captcha_files(reader, names[i], &settled);
+      report(names[i], settled);
+    } catch (const std::exception& e) {
+      inputs[i].error = digitnet::one_line(e);
+      continue;
+    }
+    std::error_code ec;
+    if (std::filesystem::is_directory(names[i], ec)) continue;
+    for (auto& r : inputs[i].results)
+      if (r.ok) {
+        named.push_back(&r.reading);
+        named_files.push_back(r.file);
+      }
+  }
+  report("the files named", digitnet::settle_captcha_lengths(reader, named, [&](size_t k) {
+           return digitnet::read_captcha_image(named_files[k]);
+         }));
+
+  int failed = 0, total = 0;
+  for (const auto& input : inputs) {
+    if (!input.error.empty()) {
+      std::cerr << "digitnet-read: error: " << input.error << '\n';
       ++failed;
       ++total;
       continue;
     }
-    for (const auto& r : results) {
+    for (const auto& r : input.results) {
       ++total;
       if (!r.ok) {
         std::cerr << "digitnet-read: error: " << r.error << '\n';
@@ -87,15 +116,16 @@ int read_captchas(const cxxopts::ParseResult& args) {
         if (!json) continue;
       }
       if (json) {
-        std::cout << digitnet::captcha_result_json(r).dump() << std::endl;
+        std::cout << digitnet::captcha_result_json(r).dump() << '\n';
       } else {
         char conf[32];
         std::snprintf(conf, sizeof conf, "%.2f", r.reading.confidence);
         std::cout << r.file.string() << ": " << r.reading.text << " (confidence " << conf
-                  << (r.reading.retry ? ", retry" : "") << ")" << std::endl;
+                  << (r.reading.retry ? ", retry" : "") << ")\n";
       }
     }
   }
+  std::cout.flush();
   if (failed > 0) {
     std::cerr << "digitnet-read: " << failed << " of " << total << " files could not be read\n";
     return digitnet::cli::kFailure;
