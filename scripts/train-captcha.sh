@@ -5,8 +5,8 @@
 # Two stages, each resumable (the log shows every epoch):
 #   1. 60 epochs from random weights on the renderer's first styles (the later families
 #      excluded): about 85 minutes on 2 quiet CPU cores, runs/captcha-stage1;
-#   2. 25 epochs from stage 1's weights on every style but framing (a later family): about
-#      40 minutes, runs/captcha-default.
+#   2. 25 epochs from stage 1's weights on every style but framing and more (later families):
+#      about 40 minutes, runs/captcha-default.
 #   scripts/train-captcha.sh [--resume]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,7 +20,7 @@ esac
 cmake --preset release >/dev/null
 cmake --build --preset release -j "$(nproc)" --target digitnet-train >/dev/null
 common=(--task captcha --batches 450 --batch-size 64 --weight-decay 0.0001)
-later_families=shadow,elastic,particles,rings,binary,extra
+later_families=shadow,elastic,particles,rings,binary,extra,framing,more
 
 stage() {  # OUT FLAGS...: one stage; with --resume a complete one is kept, a partial one continued
   local out="$1" more=()
@@ -39,7 +39,7 @@ stage() {  # OUT FLAGS...: one stage; with --resume a complete one is kept, a pa
   build/release/bin/digitnet-train "${common[@]}" --out "$out" "$@" "${more[@]}"
 }
 stage runs/captcha-stage1 --epochs 60 --channels 24 --hidden 128 --lr 0.003 --seed 0 --exclude "$later_families"
-stage runs/captcha-default --init runs/captcha-stage1/model.pt --epochs 25 --lr 0.0015 --seed 1 --exclude framing
+stage runs/captcha-default --init runs/captcha-stage1/model.pt --epochs 25 --lr 0.0015 --seed 1 --exclude framing,more
 mkdir -p models
 cp runs/captcha-default/model.pt models/captcha.pt
 cp runs/captcha-default/metrics.json models/captcha-metrics.json

@@ -271,11 +271,24 @@ TEST(CaptchaGeneratorTest, ExtraFontsAreKnownByTheirPackagesFolder) {
   std::filesystem::copy_file(dejavu, dir / "truetype" / "comic-neue" / "ComicNeue-Regular.ttf");
   std::filesystem::copy_file(dejavu, dir / "truetype" / "urw-base35" / "D050000L.otf");  // dingbats
   std::filesystem::copy_file(dejavu, dir / "truetype" / "elsewhere" / "Comic.ttf");
+  // "more" packages are known at any depth (fantasque-sans keeps its faces two folders down).
+  std::filesystem::create_directories(dir / "truetype" / "fantasque-sans" / "Normal" / "TTF");
+  std::filesystem::copy_file(dejavu, dir / "truetype" / "fantasque-sans" / "Normal" / "TTF" / "Fantasque.ttf");
+  // A face without digits (fonts-dustin's Flatline draws its missing-glyph box) is left out,
+  // and so is a file that is no font at all.
+  const std::filesystem::path digitless = "/usr/share/fonts/truetype/dustin/flatline.ttf";
+  if (std::filesystem::exists(digitless)) {
+    std::filesystem::create_directories(dir / "truetype" / "dustin");
+    std::filesystem::copy_file(digitless, dir / "truetype" / "dustin" / "flatline.ttf");
+  }
+  digitnet::test::write_text(dir / "truetype" / "elsewhere" / "Broken.ttf", "not a font");
   std::map<std::string, std::string> family;
   for (const auto& f : digitnet::find_captcha_fonts(dir.path()))
     family[std::filesystem::path(f.path).filename().string()] = f.family;
-  EXPECT_EQ(family, (std::map<std::string, std::string>{
-                        {"DejaVuSans.ttf", "dejavu"}, {"ComicNeue-Regular.ttf", "extra"}, {"Comic.ttf", "ttf-other"}}));
+  EXPECT_EQ(family, (std::map<std::string, std::string>{{"DejaVuSans.ttf", "dejavu"},
+                                                        {"ComicNeue-Regular.ttf", "extra"},
+                                                        {"Fantasque.ttf", "more"},
+                                                        {"Comic.ttf", "ttf-other"}}));
   digitnet::CaptchaOptions o;
   o.font_dir = dir.path();
   o.require = {"extra"};

@@ -47,7 +47,8 @@ class Rng {
 
 const std::vector<CaptchaFamily> kFamilies = {
     {"hershey", "font"},     {"dejavu", "font"},     {"liberation", "font"},
-    {"freefont", "font"},    {"extra", "font"},      {"ttf-other", "font"},
+    {"freefont", "font"},    {"extra", "font"},      {"more", "font"},
+    {"ttf-other", "font"},
     {"solid", "background"},
     {"gradient", "background"}, {"texture", "background"}, {"fill", "ink"},
     {"outline", "ink"},      {"hollow", "ink"},      {"shadow", "ink"},
@@ -330,6 +331,15 @@ const std::vector<std::string>& extra_font_dirs() {
   return dirs;
 }
 
+const std::vector<std::string>& more_font_dirs() {
+  static const std::vector<std::string> dirs = {
+      "anonymous-pro", "breip",     "cabin",          "cantarell",      "comfortaa",        "dustin",
+      "fantasque-sans", "femkeklaver", "firacode",     "fonts-oldstandard", "inconsolata",   "jetbrains-mono",
+      "kristi",        "lato",      "linux-libertine", "oxygen",         "quicksand",        "roboto",
+      "tomsontalks",   "yanone-kaffeesatz"};
+  return dirs;
+}
+
 bool captcha_freetype_available() {
 #ifdef DIGITNET_HAVE_FREETYPE
   return true;
@@ -337,6 +347,54 @@ bool captcha_freetype_available() {
   return false;
 #endif
 }
+
+namespace {
+
+#ifdef DIGITNET_HAVE_FREETYPE
+// Whether a face draws digits: some decorative faces have none, and draw each digit as their
+// missing-glyph box (which would teach the box as every digit). Checked once per file.
+bool draws_digits(const std::string& path) {
+  static std::mutex mutex;
+  static std::map<std::string, bool> known;
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    const auto it = known.find(path);
+    if (it != known.end()) return it->second;
+  }
+  bool ok = false;
+  try {
+    auto ft = cv::freetype::createFreeType2();
+    ft->loadFontData(path, 0);
+    const auto draw = [&](const std::string& text) {
+      cv::Mat canvas(48, 48, CV_8UC3, cv::Scalar(0, 0, 0)), grey;
+      ft->putText(canvas, text, cv::Point(8, 36), 28, cv::Scalar(255, 255, 255), -1, cv::LINE_8, true);
+      cv::cvtColor(canvas, grey, cv::COLOR_BGR2GRAY);
+      return grey;
+    };
+    const cv::Mat missing = draw("\xee\x80\x80");  // U+E000, private use: no face draws it
+    ok = true;
+    for (char d = '0'; d <= '9' && ok; ++d) {
+      const cv::Mat m = draw(std::string(1, d));
+      ok = cv::countNonZero(m) > 0 && cv::norm(m, missing, cv::NORM_L1) > 0;
+    }
+  } catch (const cv::Exception&) {
+    ok = false;  // a file FreeType cannot load
+  }
+  std::lock_guard<std::mutex> lock(mutex);
+  known[path] = ok;
+  return ok;
+}
+#endif
+
+// Whether `file` lies in a folder named one of `dirs` somewhere below `root`.
+bool under_one_of(const std::filesystem::path& file, const std::filesystem::path& root,
+                  const std::vector<std::string>& dirs) {
+  for (const auto& part : file.parent_path().lexically_relative(root))
+    if (contains(dirs, part.string())) return true;
+  return false;
+}
+
+}  // namespace
 
 std::vector<CaptchaGenerator::Font> find_captcha_fonts(const std::filesystem::path& dir) {
   std::vector<CaptchaGenerator::Font> fonts;
@@ -361,6 +419,10 @@ std::vector<CaptchaGenerator::Font> find_captcha_fonts(const std::filesystem::pa
     else if (name.rfind("liberation", 0) == 0) family = "liberation";
     else if (name.rfind("free", 0) == 0) family = "freefont";
     else if (contains(extra_font_dirs(), it->path().parent_path().filename().string())) family = "extra";
+    else if (under_one_of(it->path(), dir, more_font_dirs())) family = "more";
+#ifdef DIGITNET_HAVE_FREETYPE
+    if (!draws_digits(it->path().string())) continue;
+#endif
     fonts.push_back({it->path().string(), family});
   }
   std::sort(fonts.begin(), fonts.end(), [](const auto& a, const auto& b) { return a.path < b.path; });

@@ -7,8 +7,11 @@
 //
 //   font        hershey (OpenCV's vector faces), dejavu, liberation, freefont (the three Debian
 //               font packages), extra (the faces of the Debian packages in extra_font_dirs():
-//               comic, hand-drawn, script, URW's classics), ttf-other (any other TrueType file
-//               under font_dir, only when asked for); all but Hershey drawn through cv::freetype
+//               comic, hand-drawn, script, URW's classics), more (the faces of the Debian
+//               packages in more_font_dirs(): monospace faces with slashed and dotted zeros,
+//               rounded, condensed, old-style figures, handwriting, decorative), ttf-other (any
+//               other TrueType file under font_dir, only when asked for); all but Hershey drawn
+//               through cv::freetype
 //   background  solid, gradient, texture
 //   ink         fill, outline (filled, with a contrasting rim), hollow (rim only), shadow
 //               (an extruded 3D copy behind the face)
@@ -109,8 +112,15 @@ class CaptchaGenerator {
 // open-sans, urw-base35 (scripts/setup.sh installs them).
 const std::vector<std::string>& extra_font_dirs();
 
+// The folders (as Debian's font packages name them, at any depth under /usr/share/fonts) whose
+// faces make up the "more" font family: anonymous-pro, breip, cabin, cantarell, comfortaa,
+// dustin, fantasque-sans, femkeklaver, firacode, fonts-oldstandard, inconsolata, jetbrains-mono,
+// kristi, lato, linux-libertine, oxygen, quicksand, roboto, tomsontalks, yanone-kaffeesatz.
+const std::vector<std::string>& more_font_dirs();
+
 // The TrueType and OpenType font files under `dir` with their family (dejavu, liberation,
-// freefont, extra, ttf-other), sorted by path. Symbol, maths and dingbat faces are left out.
+// freefont, extra, more, ttf-other), sorted by path. Symbol, maths and dingbat faces, and faces
+// that draw no digits (each digit their missing-glyph box), are left out.
 std::vector<CaptchaGenerator::Font> find_captcha_fonts(const std::filesystem::path& dir);
 
 // True when OpenCV's freetype module was built in (TrueType fonts can be drawn).
