@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Scores a captcha model on captchas of real websites' generators, none of which the training
-# generator copies: Gregwar/Captcha (PHP), django-simple-captcha (Python), GD::SecurityImage
-# (Perl; plain, and scrambled: characters scattered one by one), svg-captcha and captchapng
-# (Node), each with its own fonts and defaults, digits only. Tesseract OCR (digits only, one
+# generator copies: Gregwar/Captcha and PEAR Text_CAPTCHA (PHP), django-simple-captcha
+# (Python), GD::SecurityImage (Perl; plain, and scrambled: characters scattered one by one) and
+# Authen::Captcha (Perl), svg-captcha and captchapng (Node), each with its own fonts and
+# defaults, digits only. Tesseract OCR (digits only, one
 # text line) reads the same files as the reference. digitnet reads each folder as
 # `digitnet-eval --task captcha` does by default (three views, --length auto); the columns
 # "any length" and "one view only" show what settling the folder's length and the views add.
@@ -27,8 +28,8 @@ done
 [[ "$seed" =~ ^[0-9]{1,9}$ ]] || { echo "bench-captcha-external.sh: --seed must be a number" >&2; exit 2; }
 [ -f "$checkpoint" ] || { echo "bench-captcha-external.sh: no checkpoint $checkpoint" >&2; exit 1; }
 
-packages=(php-cli php-gd php-mbstring php-gregwar-captcha python3-django-captcha
-          libgd-securityimage-perl librsvg2-bin ttf-bitstream-vera)
+packages=(php-cli php-gd php-mbstring php-gregwar-captcha php-text-captcha php-image-text python3-django-captcha
+          libgd-securityimage-perl libauthen-captcha-perl librsvg2-bin ttf-bitstream-vera)
 [ "$tesseract" = 1 ] && packages+=(tesseract-ocr tesseract-ocr-eng)
 missing=()
 for p in "${packages[@]}"; do
@@ -65,6 +66,9 @@ make_set django-simple /usr/bin/python3 "$gen/django_simple.py" "$count" "$root/
 vera=/usr/share/fonts/truetype/ttf-bitstream-vera/VeraBd.ttf
 make_set securityimage perl "$gen/securityimage.pl" "$count" "$root/securityimage" "$seed" "$vera" 0
 make_set securityimage-scrambled perl "$gen/securityimage.pl" "$count" "$root/securityimage-scrambled" "$seed" "$vera" 1
+make_set authen-captcha perl "$gen/authen_captcha.pl" "$count" "$root/authen-captcha" "$seed"
+make_set text-captcha php -d include_path=/usr/share/php "$gen/text_captcha.php" "$count" "$root/text-captcha" "$seed" \
+  /usr/share/fonts/truetype/ttf-bitstream-vera/VeraMono.ttf
 make_set svg-captcha env NODE_PATH="$node_dir/node_modules" node "$gen/svg_captcha.js" "$count" \
   "$root/svg-captcha" "$seed"
 make_set captchapng env NODE_PATH="$node_dir/node_modules" node "$gen/captchapng.js" "$count" "$root/captchapng" "$seed"
@@ -86,7 +90,8 @@ tesseract_accuracy() {
 
 echo "| generator | captchas | digitnet whole-string | digitnet characters | wrong length | length settled (read again) | any length | one view only | tesseract whole-string |"
 echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
-for name in gregwar django-simple securityimage securityimage-scrambled svg-captcha captchapng; do
+for name in gregwar django-simple securityimage securityimage-scrambled svg-captcha captchapng authen-captcha \
+  text-captcha; do
   eval_json() {
     build/release/bin/digitnet-eval --task captcha --checkpoint "$checkpoint" --data-dir "$root/$name" \
       --json "$@" 2>/dev/null || true
