@@ -5,6 +5,8 @@
 #include <opencv2/imgproc.hpp>
 #include <torch/torch.h>
 
+#include <utility>
+
 #include "digitnet/checkpoint.h"
 #include "digitnet/vision/captcha.h"
 #include "digitnet/vision/captcha_reader.h"
@@ -414,12 +416,13 @@ TEST(CaptchaEvalTest, ScoresAFolderAndCountsBadFilesAsWrong) {
   EXPECT_LE(r.accuracy(), 1.0);
 }
 
-// Captchas of most styles (not the hardest clutter), `min`-`max` digits, written as
-// <i>_<digits>.png.
+// Captchas of many styles (filled digits, not the hardest clutter or fonts), `min`-`max`
+// digits, written as <i>_<digits>.png.
 void write_captchas(const std::filesystem::path& dir, int count, int min, int max) {
   digitnet::CaptchaOptions o;
   o.seed = 77;
-  o.exclude = {"grid", "particles", "rings", "framing"};
+  o.require = {"fill"};
+  o.exclude = {"grid", "particles", "rings", "framing", "more"};
   o.min_length = min;
   o.max_length = max;
   const digitnet::CaptchaGenerator gen(o);
@@ -429,14 +432,20 @@ void write_captchas(const std::filesystem::path& dir, int count, int min, int ma
   }
 }
 
+// The shipped model's scores on `count` captchas of `min`-`max` digits, read with --length any
+// and with --length auto.
+std::pair<digitnet::CaptchaEvalResult, digitnet::CaptchaEvalResult> any_and_auto(int count, int min, int max) {
+  TempDir dir;
+  write_captchas(dir.path(), count, min, max);
+  digitnet::CaptchaReader reader(kModel, torch::kCPU);
+  auto any = digitnet::evaluate_captcha_folder(reader, dir.path());
+  reader.options().length = digitnet::parse_captcha_length("auto");
+  return {std::move(any), digitnet::evaluate_captcha_folder(reader, dir.path())};
+}
+
 TEST(CaptchaEvalTest, ShippedModelSettlesAOneLengthFolder) {
   if (!std::filesystem::exists(kModel)) GTEST_SKIP() << "models/captcha.pt not present";
-  TempDir dir;
-  write_captchas(dir.path(), 80, 5, 5);
-  digitnet::CaptchaReader reader(kModel, torch::kCPU);
-  const auto any = digitnet::evaluate_captcha_folder(reader, dir.path());
-  reader.options().length = digitnet::parse_captcha_length("auto");
-  const auto settled = digitnet::evaluate_captcha_folder(reader, dir.path());
+  const auto [any, settled] = any_and_auto(80, 5, 5);
   EXPECT_FALSE(any.settled.length.constrained());
   ASSERT_GT(any.wrong_length, 0) << "every reading already had 5 digits: the test shows nothing";
   EXPECT_EQ(settled.settled.length.min, 5);
@@ -448,12 +457,7 @@ TEST(CaptchaEvalTest, ShippedModelSettlesAOneLengthFolder) {
 
 TEST(CaptchaEvalTest, ShippedModelLeavesAMixedLengthFolderAlone) {
   if (!std::filesystem::exists(kModel)) GTEST_SKIP() << "models/captcha.pt not present";
-  TempDir dir;
-  write_captchas(dir.path(), 60, 4, 8);
-  digitnet::CaptchaReader reader(kModel, torch::kCPU);
-  const auto any = digitnet::evaluate_captcha_folder(reader, dir.path());
-  reader.options().length = digitnet::parse_captcha_length("auto");
-  const auto settled = digitnet::evaluate_captcha_folder(reader, dir.path());
+  const auto [any, settled] = any_and_auto(60, 4, 8);
   EXPECT_FALSE(settled.settled.length.constrained());
   EXPECT_EQ(settled.settled.reread, 0);
   EXPECT_EQ(settled.correct, any.correct);

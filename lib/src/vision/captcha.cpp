@@ -774,7 +774,8 @@ Captcha CaptchaGenerator::generate(uint64_t index, const std::string& digits) co
   }
   if (on("framing")) {
     // Cropped close around the text, as generators that size the image to the text draw it
-    // (a margin of 0 to 15% of the text's height at each side, the warps' shift included).
+    // (a margin of 0 to 15% of the text's height at each side of the glyphs' box, taken before
+    // the warps, which may move the text a little).
     const double m = 0.15 * text_box.height;
     const int x0 = int(text_box.x - rng.uniform(0, m)), x1 = int(text_box.br().x + rng.uniform(0, m));
     const int y0 = int(text_box.y - rng.uniform(0, m)), y1 = int(text_box.br().y + rng.uniform(0, m));
