@@ -2,6 +2,8 @@
 // digitnet-eval --task captcha, with the real binaries.
 #include <gtest/gtest.h>
 
+#include <opencv2/imgcodecs.hpp>
+
 #include "support.h"
 
 using digitnet::test::run_app;
@@ -50,6 +52,22 @@ TEST(CaptchaTrainEvalAppTest, TrainsFinetunesAndScoresAFolder) {
   EXPECT_NE(eval.out.find("\"captchas_per_s\""), std::string::npos) << eval.out;
   EXPECT_NE(eval.out.find("\"length\": \"auto\""), std::string::npos) << eval.out;
   EXPECT_NE(eval.out.find("\"settled_length\": "), std::string::npos) << eval.out;
+
+  // A picture of the most confidently wrong captchas (a tiny model gets most of them wrong).
+  const auto png = (dir / "wrong.png").string();
+  const auto drawn = run_app("digitnet-eval", "--task captcha --top 5 --mistakes " + png + " --checkpoint " + tuned +
+                                                  "/model.pt --data-dir " + (dir / "real").string());
+  ASSERT_EQ(drawn.code, 0) << drawn.err;
+  const cv::Mat sheet = cv::imread(png);
+  ASSERT_FALSE(sheet.empty()) << drawn.err;
+  EXPECT_NE(drawn.err.find("mistakes to " + png), std::string::npos) << drawn.err;
+  EXPECT_FALSE(std::filesystem::exists(png + ".tmp.png"));
+  // A picture that cannot be written: one error line, exit 1, the scores still printed.
+  const auto unwritable = run_app("digitnet-eval", "--task captcha --mistakes /proc/wrong.png --checkpoint " + tuned +
+                                                       "/model.pt --data-dir " + (dir / "real").string());
+  EXPECT_EQ(unwritable.code, 1) << unwritable.err;
+  EXPECT_NE(unwritable.out.find("accuracy:"), std::string::npos) << unwritable.out;
+  EXPECT_NE(unwritable.err.find("cannot write /proc/wrong.png"), std::string::npos) << unwritable.err;
 
   // A bad file: its own error line, the rest still scored, exit 1.
   write_text(dir / "real" / "99_1234.png", "not a png");

@@ -1,5 +1,6 @@
 // digitnet-eval: scores a checkpoint on a test set: accuracy, confusion matrix, per-class
 // precision/recall/F1, calibration, speed; optionally a picture of the worst mistakes.
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <iostream>
@@ -84,6 +85,20 @@ int eval_captcha(const cxxopts::ParseResult& args, const torch::Device& device) 
     std::printf("wrong length:   %lld\n", static_cast<long long>(r.wrong_length));
     std::printf("speed:          %.0f captchas/s (files read, decoded and scored)\n", r.captchas_per_s());
   }
+  if (args.count("mistakes")) {  // after the scores: a file that cannot be written loses none
+    const auto file = args["mistakes"].as<std::string>();
+    auto worst = r.mistakes;  // the most confidently wrong first
+    std::stable_sort(worst.begin(), worst.end(), [](const auto& a, const auto& b) { return a.confidence > b.confidence; });
+    worst.resize(std::min<size_t>(worst.size(), size_t(args["top"].as<int64_t>())));
+    std::vector<digitnet::vision::CaptchaMistake> drawn;
+    for (const auto& m : worst) drawn.push_back({digitnet::read_captcha_image(m.file), m.truth, m.read, m.confidence});
+    if (drawn.empty()) {
+      std::cerr << "digitnet-eval: no mistakes, " << file << " not written\n";
+    } else {
+      digitnet::vision::write_captcha_mistake_grid(file, drawn);
+      std::cerr << "wrote " << drawn.size() << " mistakes to " << file << '\n';
+    }
+  }
   return r.errors.empty() ? digitnet::cli::kOk : digitnet::cli::kFailure;
 }
 #endif
@@ -101,7 +116,7 @@ int main(int argc, char** argv) {
       ("d,data-dir", "dataset folder (IDX files)", cxxopts::value<std::string>()->default_value("data/mnist"))
       ("split", "t10k (test) or train", cxxopts::value<std::string>()->default_value("t10k"))
       ("batch-size", "images per forward pass", cxxopts::value<int64_t>()->default_value("1000"))
-      ("mistakes", "write a PNG grid of the most confidently wrong digits", cxxopts::value<std::string>())
+      ("mistakes", "write a PNG grid of the most confidently wrong digits (or captchas)", cxxopts::value<std::string>())
       ("top", "how many mistakes to draw", cxxopts::value<int64_t>()->default_value("50"))
       ("device", "auto | cpu | cuda", cxxopts::value<std::string>()->default_value("auto"))
       ("threads", "CPU threads (0: all cores)", cxxopts::value<int>()->default_value("0"))
@@ -114,13 +129,14 @@ int main(int argc, char** argv) {
     }
     if (!args.unmatched().empty())
       throw std::invalid_argument("unexpected argument '" + args.unmatched().front() + "'");
+    const int64_t top = args["top"].as<int64_t>();
+    if (top < 1 || top > 10000) throw std::invalid_argument("--top must be between 1 and 10000");
     const auto task_name = args["task"].as<std::string>();
     if (task_name != "mnist" && task_name != "captcha")
       throw std::invalid_argument("--task must be mnist or captcha, not '" + task_name + "'");
     if (task_name == "captcha") {
 #ifdef DIGITNET_HAVE_OPENCV
-      for (const char* flag : {"split", "mistakes", "top"})
-        if (args.count(flag)) throw std::invalid_argument(std::string("--") + flag + " is only for --task mnist");
+      if (args.count("split")) throw std::invalid_argument("--split is only for --task mnist");
       const int threads = digitnet::configure_threads(args["threads"].as<int>());
       const auto device = digitnet::select_device(args["device"].as<std::string>());
       std::cerr << digitnet::describe_device(device, threads) << '\n';
@@ -135,8 +151,7 @@ int main(int argc, char** argv) {
     if (split != "t10k" && split != "train") throw std::invalid_argument("--split must be t10k or train");
     const int64_t batch = args["batch-size"].as<int64_t>();
     if (batch < 1 || batch > 100000) throw std::invalid_argument("--batch-size must be between 1 and 100000");
-    const int64_t top = args["top"].as<int64_t>();
-    if (top < 1 || top > 10000) throw std::invalid_argument("--top must be between 1 and 10000");
+
 #ifndef DIGITNET_HAVE_OPENCV
     if (args.count("mistakes")) throw std::invalid_argument("--mistakes needs a build with OpenCV");
 #endif

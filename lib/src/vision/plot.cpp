@@ -1,5 +1,7 @@
 #include "digitnet/vision/plot.h"
 
+#include "digitnet/vision/captcha.h"
+
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
@@ -111,6 +113,23 @@ void write_mistake_grid(const std::filesystem::path& file, const std::vector<Mis
     label(img, buf, {x + 2, y + cell + caption - 5}, cv::Scalar(30, 30, 200), 0.42);
   }
   write_png(file, img);
+}
+
+void write_captcha_mistake_grid(const std::filesystem::path& file, const std::vector<CaptchaMistake>& mistakes,
+                                int columns) {
+  if (mistakes.empty()) throw std::invalid_argument("write_captcha_mistake_grid: no mistakes to draw");
+  std::vector<Captcha> cells;
+  for (const auto& m : mistakes) {
+    cv::Mat grey = captcha_grey(m.image), scaled, colour;
+    const double f = std::min(60.0 / grey.rows, 240.0 / grey.cols);
+    cv::resize(grey, scaled, cv::Size(std::max(1, int(grey.cols * f)), std::max(1, int(grey.rows * f))), 0, 0,
+               f < 1 ? cv::INTER_AREA : cv::INTER_LINEAR);
+    cv::cvtColor(scaled, colour, cv::COLOR_GRAY2BGR);
+    char conf[16];
+    std::snprintf(conf, sizeof conf, " %.0f%%", 100.0 * m.confidence);
+    cells.push_back({colour, m.truth + " -> " + (m.read.empty() ? "(none)" : m.read) + conf, {}});
+  }
+  write_png(file, captcha_sheet(cells, std::max(1, std::min(columns, int(cells.size())))));
 }
 
 }  // namespace digitnet::vision

@@ -1,8 +1,9 @@
 #pragma once
-// Pictures of results, drawn with OpenCV: training curves and a grid of mistakes.
+// Pictures of results, drawn with OpenCV: training curves and grids of mistakes.
 
 #include "digitnet/trainer.h"
 
+#include <opencv2/core.hpp>
 #include <torch/types.h>
 
 #include <filesystem>
@@ -25,5 +26,17 @@ struct Mistake {
 // The mistakes as a grid of enlarged digits captioned "true->predicted confidence%".
 void write_mistake_grid(const std::filesystem::path& file, const std::vector<Mistake>& mistakes,
                         int columns = 10);
+
+struct CaptchaMistake {
+  cv::Mat image;  // as read (grey, BGR or BGRA)
+  std::string truth, read;
+  double confidence = 0.0;
+};
+
+// Captchas read wrong, each scaled to 60 pixels high (at most 240 wide) and captioned
+// "truth -> read confidence%". Throws std::invalid_argument for no mistakes, std::runtime_error
+// when the file cannot be written.
+void write_captcha_mistake_grid(const std::filesystem::path& file, const std::vector<CaptchaMistake>& mistakes,
+                                int columns = 4);
 
 }  // namespace digitnet::vision
