@@ -356,3 +356,23 @@ TEST(CaptchaInputTest, ResizesToTheModelInput) {
   EXPECT_EQ(t.sizes(), (std::vector<int64_t>{1, 32, 128}));
   EXPECT_NEAR(t.max().item<double>(), 1.0, 1e-6);
 }
+
+TEST(CaptchaSheetTest, CaptionsWiderThanTheirCaptchaStayInTheirCell) {
+  const std::string caption = "370971 -> 379718 99%";
+  const digitnet::Captcha narrow{cv::Mat(20, 30, CV_8UC3, cv::Scalar(0, 0, 0)), caption, {}};
+  const digitnet::Captcha blank{cv::Mat(20, 30, CV_8UC3, cv::Scalar(255, 255, 255)), "", {}};
+  const cv::Mat sheet = digitnet::captcha_sheet({narrow, blank}, 2);
+  int baseline = 0;
+  const int text_w = cv::getTextSize(caption, cv::FONT_HERSHEY_PLAIN, 0.9, 1, &baseline).width;
+  ASSERT_GE(sheet.cols, 2 * text_w);
+  // The right half holds only the blank captcha: no ink of the left caption reaches it.
+  cv::Mat grey;
+  cv::cvtColor(sheet(cv::Rect(sheet.cols / 2, 0, sheet.cols - sheet.cols / 2, sheet.rows)), grey, cv::COLOR_BGR2GRAY);
+  double darkest = 0;
+  cv::minMaxLoc(grey, &darkest);
+  EXPECT_GT(darkest, 200);
+  // The caption is drawn whole in the left half: ink reaches past the captcha's own width.
+  cv::Mat left;
+  cv::cvtColor(sheet(cv::Rect(40, 20, sheet.cols / 2 - 40, sheet.rows - 20)), left, cv::COLOR_BGR2GRAY);
+  EXPECT_GT(cv::countNonZero(left < 128), 20);
+}

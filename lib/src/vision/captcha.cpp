@@ -868,9 +868,14 @@ torch::Tensor captcha_input(const cv::Mat& grey, int64_t height, int64_t width) 
 
 cv::Mat captcha_sheet(const std::vector<Captcha>& captchas, int columns) {
   if (captchas.empty() || columns < 1) throw std::invalid_argument("captcha_sheet needs captchas and columns >= 1");
+  // A cell is as wide as its widest image or caption, so long captions under narrow captchas
+  // (eval's "truth -> reading 99%") never run into the next cell.
+  const int font = cv::FONT_HERSHEY_PLAIN;
+  const double scale = 0.9;
   int cw = 0, ch = 0;
   for (const auto& c : captchas) {
-    cw = std::max(cw, c.image.cols);
+    int baseline = 0;
+    cw = std::max({cw, c.image.cols, cv::getTextSize(c.text, font, scale, 1, &baseline).width + 4});
     ch = std::max(ch, c.image.rows);
   }
   const int label_h = 16, gap = 6;
@@ -880,8 +885,8 @@ cv::Mat captcha_sheet(const std::vector<Captcha>& captchas, int columns) {
     const int r = int(i) / columns, c = int(i) % columns;
     const cv::Point tl(gap + c * (cw + gap), gap + r * (ch + label_h + gap));
     captchas[i].image.copyTo(sheet(cv::Rect(tl, captchas[i].image.size())));
-    cv::putText(sheet, captchas[i].text, tl + cv::Point(2, captchas[i].image.rows + 12), cv::FONT_HERSHEY_PLAIN,
-                0.9, cv::Scalar(40, 40, 40), 1, cv::LINE_AA);
+    cv::putText(sheet, captchas[i].text, tl + cv::Point(2, captchas[i].image.rows + 12), font, scale,
+                cv::Scalar(40, 40, 40), 1, cv::LINE_AA);
   }
   return sheet;
 }
