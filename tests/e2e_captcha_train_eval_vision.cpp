@@ -37,6 +37,37 @@ TEST(CaptchaTrainEvalAppTest, TrainsFinetunesAndScoresAFolder) {
   EXPECT_NE(stage2.err.find("starting from"), std::string::npos) << stage2.err;
   EXPECT_TRUE(std::filesystem::exists(dir / "stage2" / "model.pt"));
 
+  // The mean of the two runs' weights, scored on the validation sets, trained no further.
+  const auto soup = (dir / "soup").string();
+  const auto average = run_app("digitnet-train", "--task captcha --json --val 12 --threads 2 --average " + run +
+                                                     "/model.pt," + (dir / "stage2").string() + "/model.pt --out " + soup);
+  ASSERT_EQ(average.code, 0) << average.err;
+  EXPECT_NE(average.err.find("the mean of 2 checkpoints"), std::string::npos) << average.err;
+  EXPECT_NE(average.out.find("\"averaged\": 2"), std::string::npos) << average.out;
+  EXPECT_NE(average.out.find("\"heldout_accuracy\""), std::string::npos) << average.out;
+  EXPECT_NE(digitnet::test::read_text(dir / "soup" / "metrics.json").find("\"averaged_from\": \"" + run + "/model.pt,"),
+            std::string::npos);
+  const auto soup_eval = run_app("digitnet-eval", "--task captcha --checkpoint " + soup + "/model.pt --data-dir " +
+                                                      (dir / "real").string());
+  EXPECT_EQ(soup_eval.code, 0) << soup_eval.err;
+  // Written once: a second average into the same folder is refused, the first kept.
+  const auto again = run_app("digitnet-train", "--task captcha --val 12 --average " + run + "/model.pt," + run +
+                                                   "/model.pt --out " + soup);
+  EXPECT_EQ(again.code, 1) << again.err;
+  EXPECT_NE(again.err.find("exists"), std::string::npos) << again.err;
+  // One file, a missing file, or training flags: one error line each.
+  const auto one = run_app("digitnet-train", "--task captcha --average " + run + "/model.pt --out " + soup + "2");
+  EXPECT_EQ(one.code, 2) << one.err;
+  EXPECT_NE(one.err.find("two checkpoints or more"), std::string::npos) << one.err;
+  const auto missing = run_app("digitnet-train", "--task captcha --val 12 --average " + run + "/model.pt," +
+                                                     (dir / "none.pt").string() + " --out " + soup + "3");
+  EXPECT_EQ(missing.code, 1) << missing.err;
+  EXPECT_NE(missing.err.find("none.pt"), std::string::npos) << missing.err;
+  EXPECT_FALSE(std::filesystem::exists(dir / "soup3" / "model.pt"));
+  const auto with_init = run_app("digitnet-train", "--task captcha --init " + run + "/model.pt --average " + run +
+                                                       "/model.pt," + run + "/model.pt --out " + soup + "4");
+  EXPECT_EQ(with_init.code, 2) << with_init.err;
+
   const auto tuned = (dir / "tuned").string();
   const auto finetune = run_app("digitnet-train", "--task captcha --finetune " + run + "/model.pt --data-dir " +
                                                       (dir / "real").string() + " --out " + tuned + kTinyRun);

@@ -113,3 +113,72 @@ TEST(CheckpointTest, OneLineDropsBacktraces) {
   const std::runtime_error e("first\nsecond");
   EXPECT_EQ(digitnet::one_line(e), "first");
 }
+
+namespace {
+
+// A small CaptchaNet (convolutions, BatchNorm, GRU) with every floating-point tensor set to
+// `value` and BatchNorm's integer step counters to `steps`, saved as `file`.
+void save_filled(const std::filesystem::path& file, double value, int64_t steps, const std::string& channels = "4") {
+  torch::NoGradGuard no_grad;
+  digitnet::CaptchaNetOptions o;
+  o.channels = 4;
+  o.hidden = 8;
+  digitnet::CaptchaNet net(o);
+  for (auto& p : net->parameters()) p.fill_(value);
+  for (auto& b : net->buffers()) b.fill_(b.is_floating_point() ? value : double(steps));
+  digitnet::save_checkpoint(file, *net, {{"kind", "captcha"}, {"model.channels", channels}, {"data.seed", std::to_string(steps)}});
+}
+
+}  // namespace
+
+TEST(CheckpointTest, AveragingGivesTheMeanOfWeightsAndRunningStatistics) {
+  TempDir dir;
+  save_filled(dir / "a.pt", 1.0, 7);
+  save_filled(dir / "b.pt", 2.0, 9);
+  save_filled(dir / "c.pt", 6.0, 11);
+  digitnet::CaptchaNetOptions o;
+  o.channels = 4;
+  o.hidden = 8;
+  digitnet::CaptchaNet net(o);
+  const auto manifest = digitnet::average_checkpoints({dir / "a.pt", dir / "b.pt", dir / "c.pt"}, *net);
+  EXPECT_EQ(manifest.at("data.seed"), "7");  // the first file's manifest; data.* may differ
+  int floats = 0, counters = 0;
+  for (const auto& p : net->parameters()) {
+    EXPECT_TRUE(torch::allclose(p, torch::full_like(p, 3.0)));
+    ++floats;
+  }
+  for (const auto& b : net->buffers()) {
+    if (b.is_floating_point()) {
+      EXPECT_TRUE(torch::allclose(b, torch::full_like(b, 3.0)));  // running mean and variance
+      ++floats;
+    } else {
+      EXPECT_EQ(b.item<int64_t>(), 7);
+      ++counters;
+    }
+  }
+  EXPECT_GT(floats, 10);
+  EXPECT_EQ(counters, 4);  // the four BatchNorm layers
+}
+
+TEST(CheckpointTest, AveragingRefusesOneFileAndOtherModels) {
+  TempDir dir;
+  save_filled(dir / "a.pt", 1.0, 7);
+  save_filled(dir / "wide.pt", 1.0, 7, "8");
+  digitnet::CaptchaNetOptions o;
+  o.channels = 4;
+  o.hidden = 8;
+  digitnet::CaptchaNet net(o);
+  EXPECT_THROW(digitnet::average_checkpoints({dir / "a.pt"}, *net), std::invalid_argument);
+  try {
+    digitnet::average_checkpoints({dir / "a.pt", dir / "wide.pt"}, *net);
+    FAIL() << "averaged checkpoints of other model options";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("wide.pt"), std::string::npos) << e.what();
+  }
+  try {
+    digitnet::average_checkpoints({dir / "a.pt", dir / "missing.pt"}, *net);
+    FAIL() << "averaged a missing file";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("missing.pt"), std::string::npos) << e.what();
+  }
+}

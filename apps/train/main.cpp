@@ -62,6 +62,58 @@ class ProgressLine {
   bool dirty_ = false;
 };
 
+#ifdef DIGITNET_HAVE_OPENCV
+// --average A.pt,B.pt,...: the mean of the checkpoints' weights, scored on the validation sets
+// that `o` renders, written to OUT/model.pt and OUT/metrics.json (one entry, epoch 0).
+int average_captcha_models(const std::string& list, digitnet::CaptchaTaskOptions o, const std::filesystem::path& out,
+                           bool json) {
+  std::vector<std::filesystem::path> files;
+  for (size_t start = 0; start <= list.size();) {
+    const auto comma = std::min(list.find(',', start), list.size());
+    if (comma > start) files.emplace_back(list.substr(start, comma - start));
+    start = comma + 1;
+  }
+  if (files.size() < 2) throw std::invalid_argument("--average needs two checkpoints or more, comma-separated");
+  const auto checkpoint = out / "model.pt";
+  if (std::filesystem::exists(checkpoint))
+    throw std::runtime_error(checkpoint.string() + " exists: choose another --out");
+  o.init_checkpoint = files.front();  // the model's options, checked against every other file
+  digitnet::CaptchaTask task(o);
+  digitnet::average_checkpoints(files, task.model());
+  std::cerr << "model: CaptchaNet (" << task.options().model.channels << " channels, " << task.options().model.hidden
+            << " GRU units), the mean of " << files.size() << " checkpoints' weights; scoring it\n";
+  const auto t0 = std::chrono::steady_clock::now();
+  task.model().eval();
+  digitnet::EpochStats stats;
+  {
+    torch::NoGradGuard no_grad;
+    stats.eval = task.evaluate();
+  }
+  stats.seconds = stats.elapsed_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  auto manifest = task.manifest();
+  manifest.erase("initialised_from");
+  manifest["averaged_from"] = list;
+  std::filesystem::create_directories(out);
+  digitnet::save_checkpoint(checkpoint, task.model(), manifest);
+  digitnet::write_metrics(out / "metrics.json", {stats}, manifest, true);
+  std::fprintf(stderr, "done: validation accuracy %.2f%%  characters %.2f%%  held-out families %.2f%%; %s\n",
+               100.0 * stats.eval.at("accuracy"), 100.0 * stats.eval.at("char_accuracy"),
+               100.0 * (stats.eval.count("heldout_accuracy") ? stats.eval.at("heldout_accuracy") : 0.0),
+               checkpoint.string().c_str());
+  if (json) {
+    digitnet::Json eval = digitnet::Json::object();
+    for (const auto& [k, v] : stats.eval) eval.set(k, v);
+    std::cout << digitnet::Json::object()
+                     .set("checkpoint", checkpoint.string())
+                     .set("averaged", int64_t(files.size()))
+                     .set("eval", eval)
+                     .dump()
+              << '\n';
+  }
+  return digitnet::cli::kOk;
+}
+#endif
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -83,6 +135,7 @@ int main(int argc, char** argv) {
       ("hidden", "MnistNet dense layer size (CaptchaNet GRU units, default 96)", cxxopts::value<int64_t>()->default_value("128"))
       ("finetune", "captcha: start from CHECKPOINT and adapt it to the labelled captchas in --data-dir", cxxopts::value<std::string>())
       ("init", "captcha: start from CHECKPOINT's weights and keep training on synthetic captchas", cxxopts::value<std::string>())
+      ("average", "captcha: no training; OUT/model.pt is the mean of the weights of these checkpoints (A.pt,B.pt,...: runs started from one model), scored on the validation sets", cxxopts::value<std::string>())
       ("held-out", "captcha: style families kept out of training and scored apart", cxxopts::value<std::string>()->default_value("freefont,grid,perspective"))
       ("exclude", "captcha: style families never drawn, in training or validation", cxxopts::value<std::string>()->default_value(""))
       ("other-fonts", "captcha: also draw TrueType fonts under /usr/share/fonts of packages other than those setup.sh installs (family ttf-other)")
@@ -111,7 +164,7 @@ int main(int argc, char** argv) {
 #endif
     if (!reader && args.count("copies")) throw std::invalid_argument("--copies is only for --task reader");
     if (!captcha) {
-      for (const char* flag : {"finetune", "init", "held-out", "exclude", "other-fonts", "length", "batches", "val"})
+      for (const char* flag : {"finetune", "init", "average", "held-out", "exclude", "other-fonts", "length", "batches", "val"})
         if (args.count(flag)) throw std::invalid_argument(std::string("--") + flag + " is only for --task captcha");
     } else if (args.count("augment")) {
       throw std::invalid_argument("--augment is only for --task mnist (captchas are randomised as rendered)");
@@ -119,6 +172,10 @@ int main(int argc, char** argv) {
       throw std::invalid_argument("--task captcha reads --data-dir only with --finetune CHECKPOINT");
     } else if (args.count("finetune") && !args.count("data-dir")) {
       throw std::invalid_argument("--finetune needs --data-dir: a folder of labelled real captchas");
+    } else if (args.count("average") && (args.count("init") || args.count("finetune") || args.count("resume") ||
+                                         args.count("channels") || args.count("hidden"))) {
+      throw std::invalid_argument(
+          "--average trains nothing: it takes no --init, --finetune or --resume, and the model's size from its files");
     } else if (args.count("finetune") && args.count("init")) {
       throw std::invalid_argument("--init and --finetune both name a starting checkpoint: give one");
     } else if ((args.count("finetune") || args.count("init")) && (args.count("channels") || args.count("hidden"))) {
@@ -172,6 +229,8 @@ int main(int argc, char** argv) {
       } else if (args.count("init")) {
         o.init_checkpoint = args["init"].as<std::string>();
       }
+      if (args.count("average"))
+        return average_captcha_models(args["average"].as<std::string>(), o, options.out_dir, args.count("json") > 0);
       digitnet::seed_everything(options.seed);  // the model's initial weights
       auto t = std::make_unique<digitnet::CaptchaTask>(o);
       std::cerr << "model: CaptchaNet (" << t->options().model.channels << " channels, " << t->options().model.hidden

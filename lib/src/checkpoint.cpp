@@ -180,4 +180,45 @@ bool CheckpointReader::read_archive(const std::string& key, torch::serialize::In
   return archive_->try_read(key, out);
 }
 
+Manifest average_checkpoints(const std::vector<std::filesystem::path>& files, torch::nn::Module& model) {
+  if (files.size() < 2) throw std::invalid_argument("averaging needs two checkpoints or more");
+  torch::NoGradGuard no_grad;
+  const auto same_model = [](const Manifest& m) {
+    Manifest out;
+    for (const auto& [k, v] : m)
+      if (k == "kind" || k.rfind("model.", 0) == 0) out[k] = v;
+    return out;
+  };
+  Manifest first;
+  std::vector<torch::Tensor> sums;  // float64, parameters then floating-point buffers
+  for (size_t i = 0; i < files.size(); ++i) {
+    CheckpointReader reader(files[i]);
+    if (i == 0) {
+      first = reader.manifest();
+    } else if (same_model(reader.manifest()) != same_model(first)) {
+      throw std::runtime_error("checkpoint " + files[i].string() + " holds another kind of model or other model options than " +
+                               files[0].string());
+    }
+    reader.load_weights(model);
+    size_t k = 0;
+    const auto add = [&](const torch::Tensor& t) {
+      if (!t.is_floating_point()) return;
+      if (i == 0) sums.push_back(t.to(torch::kFloat64));
+      else sums[k].add_(t.to(torch::kFloat64));
+      ++k;
+    };
+    for (const auto& p : model.parameters(true)) add(p);
+    for (const auto& b : model.buffers(true)) add(b);
+  }
+  CheckpointReader(files[0]).load_weights(model);  // integer buffers: the first file's
+  size_t k = 0;
+  const auto set = [&](torch::Tensor t) {
+    if (!t.is_floating_point()) return;
+    t.copy_(sums[k++] / double(files.size()));
+  };
+  for (auto& p : model.parameters(true)) set(p);
+  for (auto& b : model.buffers(true)) set(b);
+  return first;
+}
+
 }  // namespace digitnet

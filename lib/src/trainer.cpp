@@ -199,6 +199,8 @@ Position read_position(CheckpointReader& reader, torch::optim::Optimizer& optimi
   return p;
 }
 
+}  // namespace
+
 void write_metrics(const std::filesystem::path& file, const std::vector<EpochStats>& history,
                    const Manifest& manifest, bool complete) {
   Json info = Json::object();
@@ -216,8 +218,6 @@ void write_metrics(const std::filesystem::path& file, const std::vector<EpochSta
   }
   std::filesystem::rename(tmp, file);
 }
-
-}  // namespace
 
 Json history_json(const std::vector<EpochStats>& history) {
   Json epochs = Json::array();

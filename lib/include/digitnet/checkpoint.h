@@ -12,6 +12,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace digitnet {
 
@@ -53,6 +54,15 @@ class CheckpointReader {
   std::unique_ptr<torch::serialize::InputArchive> archive_;
   Manifest manifest_;
 };
+
+// Sets `model`'s parameters and floating-point buffers (BatchNorm's running statistics) to
+// their mean over `files`, the checkpoints of runs that started from one set of weights (a
+// "model soup": fine-tunings of one model average into one that generalises better than
+// each). Integer buffers are the first file's. Every file must have the first's manifest
+// "kind" and "model.*" entries. Returns the first file's manifest. Throws
+// std::invalid_argument for fewer than two files, std::runtime_error naming the file that
+// cannot be read or differs.
+Manifest average_checkpoints(const std::vector<std::filesystem::path>& files, torch::nn::Module& model);
 
 // The message of any exception on one line (LibTorch's errors carry backtraces).
 std::string one_line(const std::exception& e);

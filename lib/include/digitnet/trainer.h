@@ -100,4 +100,9 @@ TrainResult train(TrainTask& task, const TrainOptions& options, const TrainCallb
 // The run history as written to metrics.json.
 Json history_json(const std::vector<EpochStats>& history);
 
+// Writes metrics.json ({"complete", "manifest", "epochs": history_json}) atomically; train()
+// writes it after every epoch. Throws std::runtime_error when the file cannot be written.
+void write_metrics(const std::filesystem::path& file, const std::vector<EpochStats>& history,
+                   const Manifest& manifest, bool complete);
+
 }  // namespace digitnet
