@@ -2,11 +2,15 @@
 # Reproduces models/captcha.pt and models/captcha-metrics.json: CaptchaNet trained by
 # `digitnet-train --task captcha` on endless synthetic captchas, with the default held-out style
 # families (freefont, grid, perspective) never seen in training and scored separately.
-# Two stages, each resumable (the log shows every epoch):
+# Three stages, each run resumable (the log shows every epoch); times on 2 quiet CPU cores:
 #   1. 60 epochs from random weights on the renderer's first styles (the later families
-#      excluded): about 85 minutes on 2 quiet CPU cores, runs/captcha-stage1;
-#   2. 25 epochs from stage 1's weights on every style but framing and more (later families):
-#      about 40 minutes, runs/captcha-default.
+#      excluded): about 85 minutes, runs/captcha-stage1;
+#   2. 25 epochs from stage 1's weights on every style but framing and more (the latest
+#      families): about 40 minutes, runs/captcha-stage2;
+#   3. five runs of 15-20 epochs from stage 2's weights, each with its own seed and some with
+#      the latest families (about 25-35 minutes each), then the mean of their weights
+#      (`--average`, a "model soup"): runs/captcha-soup. The mean reads unseen styles better
+#      than any one of them (bench/BENCHMARKS.md).
 #   scripts/train-captcha.sh [--resume]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -39,8 +43,18 @@ stage() {  # OUT FLAGS...: one stage; with --resume a complete one is kept, a pa
   build/release/bin/digitnet-train "${common[@]}" --out "$out" "$@" "${more[@]}"
 }
 stage runs/captcha-stage1 --epochs 60 --channels 24 --hidden 128 --lr 0.003 --seed 0 --exclude "$later_families"
-stage runs/captcha-default --init runs/captcha-stage1/model.pt --epochs 25 --lr 0.0015 --seed 1 --exclude framing,more
+stage runs/captcha-stage2 --init runs/captcha-stage1/model.pt --epochs 25 --lr 0.0015 --seed 1 --exclude framing,more
+third=(--init runs/captcha-stage2/model.pt)
+stage runs/captcha-stage3 "${third[@]}" --epochs 20 --lr 0.001 --seed 2 --exclude framing,more
+stage runs/captcha-stage3f "${third[@]}" --epochs 15 --lr 0.0015 --seed 2 --exclude more
+stage runs/captcha-stage3m "${third[@]}" --epochs 20 --lr 0.0015 --seed 3
+stage runs/captcha-stage3s4 "${third[@]}" --epochs 15 --lr 0.0015 --seed 4
+stage runs/captcha-stage3s5 "${third[@]}" --epochs 15 --lr 0.0015 --seed 5
+if [ ! -e runs/captcha-soup/model.pt ]; then
+  build/release/bin/digitnet-train --task captcha --out runs/captcha-soup \
+    --average runs/captcha-stage3/model.pt,runs/captcha-stage3f/model.pt,runs/captcha-stage3m/model.pt,runs/captcha-stage3s4/model.pt,runs/captcha-stage3s5/model.pt
+fi
 mkdir -p models
-cp runs/captcha-default/model.pt models/captcha.pt
-cp runs/captcha-default/metrics.json models/captcha-metrics.json
+cp runs/captcha-soup/model.pt models/captcha.pt
+cp runs/captcha-soup/metrics.json models/captcha-metrics.json
 echo "wrote models/captcha.pt ($(du -h models/captcha.pt | cut -f1)) and models/captcha-metrics.json" >&2

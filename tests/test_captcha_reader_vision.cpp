@@ -416,13 +416,14 @@ TEST(CaptchaEvalTest, ScoresAFolderAndCountsBadFilesAsWrong) {
   EXPECT_LE(r.accuracy(), 1.0);
 }
 
-// Captchas of many styles (filled digits, not the hardest clutter or fonts), `min`-`max`
-// digits, written as <i>_<digits>.png.
+// Captchas of many styles (filled digits, not the hardest clutter, warps or fonts), `min`-`max`
+// digits, written as <i>_<digits>.png. With 5 digits, 93% of the shipped model's confident
+// readings have 5.
 void write_captchas(const std::filesystem::path& dir, int count, int min, int max) {
   digitnet::CaptchaOptions o;
   o.seed = 77;
   o.require = {"fill"};
-  o.exclude = {"grid", "particles", "rings", "framing", "more"};
+  o.exclude = {"grid", "particles", "rings", "elastic", "framing", "more"};
   o.min_length = min;
   o.max_length = max;
   const digitnet::CaptchaGenerator gen(o);
