@@ -196,8 +196,8 @@ Manifest average_checkpoints(const std::vector<std::filesystem::path>& files, to
     if (i == 0) {
       first = reader.manifest();
     } else if (same_model(reader.manifest()) != same_model(first)) {
-      throw std::runtime_error("checkpoint " + files[i].string() + " holds another kind of model or other model options than " +
-                               files[0].string());
+      throw std::runtime_error("checkpoint " + files[i].string() +
+                               " holds another kind of model or other model options than " + files[0].string());
     }
     reader.load_weights(model);
     size_t k = 0;
