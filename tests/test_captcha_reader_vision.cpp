@@ -316,19 +316,28 @@ TEST(CaptchaReaderTest, GreyAndColourImagesGiveTheSameReading) {
   EXPECT_NEAR(a.confidence, b.confidence, 1e-6);
 }
 
-TEST(CaptchaViewsTest, TheImageMedianFilteredAndWidened) {
-  cv::Mat grey(40, 100, CV_8UC1, cv::Scalar(20));
-  cv::rectangle(grey, cv::Rect(30, 10, 40, 20), cv::Scalar(200), cv::FILLED);
-  grey.at<uint8_t>(5, 5) = 255;  // a speck
+TEST(CaptchaViewsTest, TheImageWithDarkAndWithLightStrokesBolder) {
+  // A light bar 2 pixels wide and a dark bar 2 pixels wide on mid grey.
+  cv::Mat grey(40, 100, CV_8UC1, cv::Scalar(120));
+  cv::rectangle(grey, cv::Rect(30, 10, 2, 20), cv::Scalar(230), cv::FILLED);
+  cv::rectangle(grey, cv::Rect(60, 10, 2, 20), cv::Scalar(10), cv::FILLED);
+  const auto width_of = [](const cv::Mat& view, int x0, uint8_t value) {
+    int n = 0;
+    for (int x = x0 - 4; x < x0 + 6; ++x) n += view.at<uint8_t>(20, x) == value;
+    return n;
+  };
   const auto views = digitnet::captcha_views(grey, 3);
   ASSERT_EQ(views.size(), 3u);
   EXPECT_EQ(cv::norm(views[0], grey, cv::NORM_INF), 0);
-  EXPECT_EQ(views[1].size(), grey.size());
-  EXPECT_EQ(views[1].at<uint8_t>(5, 5), 20);    // the speck is gone
-  EXPECT_EQ(views[1].at<uint8_t>(20, 50), 200);  // the block stays
-  EXPECT_EQ(views[2].size(), cv::Size(124, 40));  // an eighth of 100 at each side
-  EXPECT_EQ(cv::norm(views[2](cv::Rect(12, 0, 100, 40)), grey, cv::NORM_INF), 0);
-  EXPECT_EQ(views[2].at<uint8_t>(5, 0), 20);  // the border's colour
+  for (const auto& v : views) EXPECT_EQ(v.size(), grey.size());
+  EXPECT_EQ(width_of(views[0], 30, 230), 2);
+  EXPECT_EQ(width_of(views[0], 60, 10), 2);
+  EXPECT_EQ(width_of(views[1], 30, 230), 1);  // light stroke thinner
+  EXPECT_EQ(width_of(views[1], 60, 10), 3);   // dark stroke bolder
+  EXPECT_EQ(width_of(views[2], 30, 230), 3);
+  EXPECT_EQ(width_of(views[2], 60, 10), 1);
+  EXPECT_EQ(views[1].at<uint8_t>(2, 2), 120);  // the background stays
+  EXPECT_EQ(views[2].at<uint8_t>(2, 2), 120);
   EXPECT_EQ(digitnet::captcha_views(grey, 1).size(), 1u);
   EXPECT_THROW(digitnet::captcha_views(grey, 0), std::invalid_argument);
   EXPECT_THROW(digitnet::captcha_views(grey, 4), std::invalid_argument);

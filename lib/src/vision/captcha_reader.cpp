@@ -103,16 +103,19 @@ std::string to_string(const CaptchaLength& length) {
 std::vector<cv::Mat> captcha_views(const cv::Mat& grey, int views) {
   check_views(views);
   std::vector<cv::Mat> out{grey};
+  // Generators draw strokes from hairlines to bold; a pixel more or less of stroke width
+  // moves many of their captchas into the range the model reads well. 2x2 at the image's own
+  // scale: captchas are drawn at their pixel size, whatever size the model reads them at.
+  const cv::Mat kernel = cv::getStructuringElement(cv::MORPH_RECT, cv::Size(2, 2));
   if (views >= 2) {
-    cv::Mat median;
-    cv::medianBlur(grey, median, 3);
-    out.push_back(median);
+    cv::Mat dark_grown;
+    cv::erode(grey, dark_grown, kernel);
+    out.push_back(dark_grown);
   }
   if (views >= 3) {
-    cv::Mat wide;
-    const int pad = std::max(1, grey.cols / 8);
-    cv::copyMakeBorder(grey, wide, 0, 0, pad, pad, cv::BORDER_REPLICATE);
-    out.push_back(wide);
+    cv::Mat light_grown;
+    cv::dilate(grey, light_grown, kernel);
+    out.push_back(light_grown);
   }
   return out;
 }

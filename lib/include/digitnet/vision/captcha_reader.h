@@ -37,11 +37,11 @@ struct CaptchaReaderOptions {
   int views = 3;
 };
 
-// The views of a grey captcha that CaptchaReader reads, in order: the image itself; median-
-// filtered (speckle, particles and thin grid lines fade); and widened by an eighth of its width
-// at each side with its border colours (digits cropped tight to the image's edges, as some
-// generators draw them, get the margins of the training captchas). Throws std::invalid_argument
-// for `views` outside 1..3.
+// The views of a grey captcha that CaptchaReader reads, in order: the image itself; its dark
+// strokes a pixel bolder (a 2x2 minimum filter: dark ink on light grows, light ink thins); and
+// its light strokes a pixel bolder (a 2x2 maximum filter). Real generators draw anything from
+// hairlines to bold strokes; one of the three is usually nearest to what the model was trained
+// on, and reads with the highest confidence. Throws std::invalid_argument for `views` outside 1..3.
 std::vector<cv::Mat> captcha_views(const cv::Mat& grey, int views);
 
 struct CaptchaReading {
