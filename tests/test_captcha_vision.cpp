@@ -219,6 +219,56 @@ TEST(CaptchaGeneratorTest, FramingCropsCloseAroundTheText) {
   }
 }
 
+TEST(CaptchaGeneratorTest, WeightMakesStrokesBolderOrThinnerAndLeavesOtherCaptchasAlone) {
+  // Allowing the family changes no captcha that does not draw it, pixel for pixel.
+  digitnet::CaptchaOptions o;
+  auto without = o;
+  without.exclude.push_back("weight");
+  const digitnet::CaptchaGenerator all(o), none(without);
+  int weighted = 0;
+  for (uint64_t i = 0; i < 60; ++i) {
+    const auto a = all.generate(i), b = none.generate(i);
+    EXPECT_EQ(a.text, b.text);
+    if (has(a.families, "weight")) {
+      ++weighted;
+      continue;
+    }
+    EXPECT_TRUE(identical(a.image, b.image)) << i;
+  }
+  EXPECT_GT(weighted, 3);   // 25% of the time
+  EXPECT_LT(weighted, 30);
+
+  // On plain captchas it moves the share of ink both ways, and nothing else.
+  digitnet::CaptchaOptions plain;
+  plain.require = {"solid", "fill"};
+  plain.exclude = {"wave", "perspective", "elastic", "lines", "curves", "dots", "speckle", "grid", "rings",
+                   "particles", "blur", "jpeg", "binary", "framing"};
+  auto thin = plain, heavy = plain;
+  thin.exclude.push_back("weight");
+  heavy.require.push_back("weight");
+  const auto ink_share = [](const cv::Mat& img) {
+    const auto paper = img.at<cv::Vec3b>(0, 0);
+    int ink = 0;
+    for (int y = 0; y < img.rows; ++y)
+      for (int x = 0; x < img.cols; ++x) ink += cv::norm(img.at<cv::Vec3b>(y, x), paper, cv::NORM_L1) > 60;
+    return double(ink) / double(img.total());
+  };
+  const digitnet::CaptchaGenerator plain_gen(thin), weight_gen(heavy);
+  int bolder = 0, thinner = 0;
+  for (uint64_t i = 0; i < 20; ++i) {
+    const auto a = plain_gen.generate(i), b = weight_gen.generate(i);
+    EXPECT_EQ(a.text, b.text);
+    EXPECT_TRUE(has(b.families, "weight"));
+    EXPECT_EQ(a.image.size(), b.image.size());
+    const double before = ink_share(a.image), after = ink_share(b.image);
+    bolder += after > before * 1.1;
+    thinner += after < before * 0.9;
+  }
+  EXPECT_GE(bolder, 3);
+  EXPECT_GE(thinner, 3);
+  EXPECT_EQ(bolder + thinner, 20);
+}
+
 TEST(CaptchaGeneratorTest, FallsBackToHersheyWithoutFonts) {
   digitnet::CaptchaOptions o;
   o.font_dir = "/nonexistent/fonts";

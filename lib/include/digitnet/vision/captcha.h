@@ -19,7 +19,8 @@
 //   noise       lines, curves, dots, speckle, grid, particles (dense pixels in the ink's
 //               colour), rings (concentric ellipses)
 //   finish      blur, jpeg, binary (two colours, no anti-aliasing), framing (the image cropped
-//               close around the text, as generators that size the image to the text draw it)
+//               close around the text, as generators that size the image to the text draw it),
+//               weight (every stroke a pixel or two bolder or thinner: a heavier or lighter pen)
 //
 // Per character there is always some rotation, scale, vertical offset and spacing (down to
 // overlapping neighbours), and colour. A captcha is a pure function of (seed, index): the same
