@@ -2,9 +2,9 @@
 # Scores a captcha model on captchas of real websites' generators, none of which the training
 # generator copies: Gregwar/Captcha and PEAR Text_CAPTCHA (PHP), django-simple-captcha
 # (Python), GD::SecurityImage (Perl; plain, and scrambled: characters scattered one by one) and
-# Authen::Captcha (Perl), svg-captcha and captchapng (Node), each with its own fonts and
-# defaults, digits only. Tesseract OCR (digits only, one
-# text line) reads the same files as the reference. digitnet reads each folder as
+# Authen::Captcha (Perl), svg-captcha and captchapng (Node), simple_captcha2 (Ruby on Rails,
+# through ImageMagick), each with its own fonts and defaults, digits only. Tesseract OCR (digits
+# only, one text line) reads the same files as the reference. digitnet reads each folder as
 # `digitnet-eval --task captcha` does by default (three views, --length auto); the columns
 # "any length" and "one view only" show what settling the folder's length and the views add.
 #   scripts/bench-captcha-external.sh [--count N] [--seed S] [--checkpoint FILE] [--no-tesseract]
@@ -20,7 +20,7 @@ while [ $# -gt 0 ]; do
     --seed) seed="$2"; shift 2 ;;
     --checkpoint) checkpoint="$2"; shift 2 ;;
     --no-tesseract) tesseract=0; shift ;;
-    -h|--help) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "bench-captcha-external.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -29,7 +29,8 @@ done
 [ -f "$checkpoint" ] || { echo "bench-captcha-external.sh: no checkpoint $checkpoint" >&2; exit 1; }
 
 packages=(php-cli php-gd php-mbstring php-gregwar-captcha php-text-captcha php-image-text python3-django-captcha
-          libgd-securityimage-perl libauthen-captcha-perl librsvg2-bin ttf-bitstream-vera)
+          libgd-securityimage-perl libauthen-captcha-perl librsvg2-bin ttf-bitstream-vera ruby-simple-captcha2
+          imagemagick)
 [ "$tesseract" = 1 ] && packages+=(tesseract-ocr tesseract-ocr-eng)
 missing=()
 for p in "${packages[@]}"; do
@@ -72,6 +73,7 @@ make_set text-captcha php -d include_path=/usr/share/php "$gen/text_captcha.php"
 make_set svg-captcha env NODE_PATH="$node_dir/node_modules" node "$gen/svg_captcha.js" "$count" \
   "$root/svg-captcha" "$seed"
 make_set captchapng env NODE_PATH="$node_dir/node_modules" node "$gen/captchapng.js" "$count" "$root/captchapng" "$seed"
+make_set simple-captcha ruby "$gen/simple_captcha.rb" "$count" "$root/simple-captcha" "$seed"
 for f in "$root"/svg-captcha/*.svg; do
   rsvg-convert -b white "$f" -o "${f%.svg}.png" && rm "$f"
 done
@@ -91,7 +93,7 @@ tesseract_accuracy() {
 echo "| generator | captchas | digitnet whole-string | digitnet characters | wrong length | length settled (read again) | any length | one view only | tesseract whole-string |"
 echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
 for name in gregwar django-simple securityimage securityimage-scrambled svg-captcha captchapng authen-captcha \
-  text-captcha; do
+  text-captcha simple-captcha; do
   eval_json() {
     build/release/bin/digitnet-eval --task captcha --checkpoint "$checkpoint" --data-dir "$root/$name" \
       --json "$@" 2>/dev/null || true
