@@ -24,7 +24,7 @@ esac
 cmake --preset release >/dev/null
 cmake --build --preset release -j "$(nproc)" --target digitnet-train >/dev/null
 common=(--task captcha --batches 450 --batch-size 64 --weight-decay 0.0001)
-later_families=shadow,elastic,particles,rings,binary,extra,framing,more,weight
+later_families=shadow,elastic,particles,rings,binary,extra,framing,more,weight,implode
 
 stage() {  # OUT FLAGS...: one stage; with --resume a complete one is kept, a partial one continued
   local out="$1" more=()
@@ -43,13 +43,13 @@ stage() {  # OUT FLAGS...: one stage; with --resume a complete one is kept, a pa
   build/release/bin/digitnet-train "${common[@]}" --out "$out" "$@" "${more[@]}"
 }
 stage runs/captcha-stage1 --epochs 60 --channels 24 --hidden 128 --lr 0.003 --seed 0 --exclude "$later_families"
-stage runs/captcha-stage2 --init runs/captcha-stage1/model.pt --epochs 25 --lr 0.0015 --seed 1 --exclude framing,more,weight
+stage runs/captcha-stage2 --init runs/captcha-stage1/model.pt --epochs 25 --lr 0.0015 --seed 1 --exclude framing,more,weight,implode
 third=(--init runs/captcha-stage2/model.pt)
-stage runs/captcha-stage3 "${third[@]}" --epochs 20 --lr 0.001 --seed 2 --exclude framing,more,weight
-stage runs/captcha-stage3f "${third[@]}" --epochs 15 --lr 0.0015 --seed 2 --exclude more,weight
-stage runs/captcha-stage3m "${third[@]}" --epochs 20 --lr 0.0015 --seed 3 --exclude weight
-stage runs/captcha-stage3s4 "${third[@]}" --epochs 15 --lr 0.0015 --seed 4 --exclude weight
-stage runs/captcha-stage3s5 "${third[@]}" --epochs 15 --lr 0.0015 --seed 5 --exclude weight
+stage runs/captcha-stage3 "${third[@]}" --epochs 20 --lr 0.001 --seed 2 --exclude framing,more,weight,implode
+stage runs/captcha-stage3f "${third[@]}" --epochs 15 --lr 0.0015 --seed 2 --exclude more,weight,implode
+stage runs/captcha-stage3m "${third[@]}" --epochs 20 --lr 0.0015 --seed 3 --exclude weight,implode
+stage runs/captcha-stage3s4 "${third[@]}" --epochs 15 --lr 0.0015 --seed 4 --exclude weight,implode
+stage runs/captcha-stage3s5 "${third[@]}" --epochs 15 --lr 0.0015 --seed 5 --exclude weight,implode
 if [ ! -e runs/captcha-soup/model.pt ]; then
   build/release/bin/digitnet-train --task captcha --out runs/captcha-soup \
     --average runs/captcha-stage3/model.pt,runs/captcha-stage3f/model.pt,runs/captcha-stage3m/model.pt,runs/captcha-stage3s4/model.pt,runs/captcha-stage3s5/model.pt

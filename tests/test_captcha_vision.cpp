@@ -219,32 +219,68 @@ TEST(CaptchaGeneratorTest, FramingCropsCloseAroundTheText) {
   }
 }
 
-TEST(CaptchaGeneratorTest, WeightMakesStrokesBolderOrThinnerAndLeavesOtherCaptchasAlone) {
-  // Allowing the family changes no captcha that does not draw it, pixel for pixel.
-  digitnet::CaptchaOptions o;
-  auto without = o;
-  without.exclude.push_back("weight");
-  const digitnet::CaptchaGenerator all(o), none(without);
-  int weighted = 0;
-  for (uint64_t i = 0; i < 60; ++i) {
-    const auto a = all.generate(i), b = none.generate(i);
-    EXPECT_EQ(a.text, b.text);
-    if (has(a.families, "weight")) {
-      ++weighted;
-      continue;
+TEST(CaptchaGeneratorTest, LaterFamiliesLeaveCaptchasThatDoNotDrawThemAlone) {
+  // Allowing one of the families added after the fixed sets changes no captcha that does not
+  // draw it, pixel for pixel, nor how often the others are drawn.
+  for (const char* family : {"weight", "implode"}) {
+    digitnet::CaptchaOptions o;
+    auto without = o;
+    without.exclude.push_back(family);
+    const digitnet::CaptchaGenerator all(o), none(without);
+    int drawn = 0;
+    for (uint64_t i = 0; i < 80; ++i) {
+      const auto a = all.generate(i), b = none.generate(i);
+      EXPECT_EQ(a.text, b.text);
+      if (has(a.families, family)) {
+        ++drawn;
+        auto rest = a.families;
+        rest.erase(std::find(rest.begin(), rest.end(), family));
+        EXPECT_EQ(rest, b.families) << family << " " << i;
+        continue;
+      }
+      EXPECT_TRUE(identical(a.image, b.image)) << family << " " << i;
+      EXPECT_EQ(a.families, b.families) << family << " " << i;
     }
-    EXPECT_TRUE(identical(a.image, b.image)) << i;
+    EXPECT_GT(drawn, 4) << family;  // 20 or 25% of the time
+    EXPECT_LT(drawn, 35) << family;
   }
-  EXPECT_GT(weighted, 3);   // 25% of the time
-  EXPECT_LT(weighted, 30);
+}
 
-  // On plain captchas it moves the share of ink both ways, and nothing else.
+namespace {
+// Plain captchas (solid paper, filled ink, no other family), so that one family's effect shows.
+digitnet::CaptchaOptions plain_captchas() {
   digitnet::CaptchaOptions plain;
   plain.require = {"solid", "fill"};
   plain.exclude = {"wave", "perspective", "elastic", "lines", "curves", "dots", "speckle", "grid", "rings",
-                   "particles", "blur", "jpeg", "binary", "framing"};
+                   "particles", "blur", "jpeg", "binary", "framing", "weight", "implode"};
+  return plain;
+}
+}  // namespace
+
+TEST(CaptchaGeneratorTest, ImplodeMovesTheInkAndLeavesTheBorderAlone) {
+  const auto plain = plain_captchas();
+  auto implode = plain;
+  implode.exclude.erase(std::find(implode.exclude.begin(), implode.exclude.end(), "implode"));
+  implode.require.push_back("implode");
+  const digitnet::CaptchaGenerator base(plain), imploded(implode);
+  for (uint64_t i = 0; i < 20; ++i) {
+    const auto a = base.generate(i), b = imploded.generate(i);
+    EXPECT_EQ(a.text, b.text);
+    EXPECT_TRUE(has(b.families, "implode"));
+    ASSERT_EQ(a.image.size(), b.image.size());
+    // The ink moves; the paper at the corners stays paper (a warp only resamples).
+    EXPECT_GT(cv::norm(a.image, b.image, cv::NORM_L1), 255.0 * 20) << i;
+    const int w = a.image.cols - 1, h = a.image.rows - 1;
+    for (const cv::Point p : {cv::Point(0, 0), cv::Point(w, 0), cv::Point(0, h), cv::Point(w, h)})
+      EXPECT_EQ(a.image.at<cv::Vec3b>(p), b.image.at<cv::Vec3b>(p)) << i;
+  }
+}
+
+TEST(CaptchaGeneratorTest, WeightMakesStrokesBolderOrThinner) {
+  // On plain captchas it moves the share of ink both ways, and nothing else.
+  const auto plain = plain_captchas();
   auto thin = plain, heavy = plain;
-  thin.exclude.push_back("weight");
+  heavy.exclude.erase(std::find(heavy.exclude.begin(), heavy.exclude.end(), "weight"));
   heavy.require.push_back("weight");
   const auto ink_share = [](const cv::Mat& img) {
     const auto paper = img.at<cv::Vec3b>(0, 0);

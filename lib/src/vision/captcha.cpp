@@ -53,6 +53,7 @@ const std::vector<CaptchaFamily> kFamilies = {
     {"gradient", "background"}, {"texture", "background"}, {"fill", "ink"},
     {"outline", "ink"},      {"hollow", "ink"},      {"shadow", "ink"},
     {"wave", "warp"},        {"perspective", "warp"}, {"elastic", "warp"},
+    {"implode", "warp"},
     {"lines", "noise"},      {"curves", "noise"},    {"dots", "noise"},
     {"speckle", "noise"},    {"grid", "noise"},      {"particles", "noise"},
     {"rings", "noise"},      {"blur", "finish"},     {"jpeg", "finish"},
@@ -60,16 +61,25 @@ const std::vector<CaptchaFamily> kFamilies = {
 };
 
 // Families added after the fixed benchmark sets were made draw whether and how they apply from
-// a stream of their own: a captcha that does not use them has the same pixels as before they
-// existed, so the published sets and their figures stay valid whichever families are allowed.
-bool own_stream(const std::string& name) { return name == "weight"; }
+// a stream of their own, one per family: a captcha that does not use them has the same pixels
+// as before they existed, so the published sets and their figures stay valid whichever
+// families are allowed, and allowing or excluding one of them changes no other.
+bool own_stream(const std::string& name) { return name == "weight" || name == "implode"; }
+
+Rng family_stream(const std::string& name, uint64_t seed, uint64_t index) {
+  uint64_t key = 0x5EED0F57B0CE11ULL;  // weight's, as it was when it was the only one
+  if (name != "weight")
+    for (const char c : name) key = mix64(key ^ uint64_t(uint8_t(c)));
+  return Rng(mix64(seed ^ key) ^ mix64(index * 0xD1B54A32D192ED03ULL + 11));
+}
 
 // How often an optional family is applied when it is neither excluded nor required.
 double family_probability(const std::string& name) {
   static const std::map<std::string, double> p = {
       {"wave", 0.45}, {"perspective", 0.35}, {"lines", 0.35}, {"curves", 0.35}, {"dots", 0.3},
       {"speckle", 0.25}, {"grid", 0.12}, {"blur", 0.35}, {"jpeg", 0.3}, {"elastic", 0.3},
-      {"particles", 0.2}, {"rings", 0.15}, {"binary", 0.12}, {"framing", 0.25}, {"weight", 0.25}};
+      {"particles", 0.2}, {"rings", 0.15}, {"binary", 0.12}, {"framing", 0.25}, {"weight", 0.25},
+      {"implode", 0.2}};
   return p.at(name);
 }
 
@@ -515,9 +525,9 @@ Captcha CaptchaGenerator::generate(uint64_t index, const std::string& digits) co
   used.insert(background);
   used.insert(ink);
   std::set<std::string> effects;
-  Rng late(mix64(options_.seed ^ 0x5EED0F57B0CE11ULL) ^ mix64(index * 0xD1B54A32D192ED03ULL + 11));
+  std::map<std::string, Rng> own;  // the streams of the families that have one
   for (const auto& name : optional_) {
-    Rng& r = own_stream(name) ? late : rng;
+    Rng& r = own_stream(name) ? own.emplace(name, family_stream(name, options_.seed, index)).first->second : rng;
     if (contains(options_.require, name) || r.chance(family_probability(name))) effects.insert(name);
   }
   used.insert(effects.begin(), effects.end());
@@ -780,12 +790,36 @@ Captcha CaptchaGenerator::generate(uint64_t index, const std::string& digits) co
       }
     }
   }
+  if (on("implode")) {
+    // A radial pinch (towards a centre) or bulge (away from it), as ImageMagick's -implode and
+    // fish-eye filters draw it: inside an ellipse around the centre the distance to it is
+    // scaled by sin(pi/2 * d)^-amount, d the normalised distance; nothing moves at the rim.
+    Rng& r = own.at("implode");
+    const double cx = r.uniform(0.3, 0.7) * width, cy = r.uniform(0.35, 0.65) * height;
+    const double rx = r.uniform(0.35, 0.75) * width, ry = std::max(rx * height / width, r.uniform(0.5, 1.0) * height);
+    const double amount = r.chance(0.6) ? r.uniform(0.1, 0.6) : -r.uniform(0.1, 0.4);
+    cv::Mat mx(height, width, CV_32FC1), my(height, width, CV_32FC1);
+    for (int y = 0; y < height; ++y) {
+      float* px = mx.ptr<float>(y);
+      float* py = my.ptr<float>(y);
+      for (int xx = 0; xx < width; ++xx) {
+        const double u = (xx - cx) / rx, v = (y - cy) / ry, d2 = u * u + v * v;
+        const double f = d2 > 0 && d2 < 1 ? std::pow(std::sin(kPi / 2 * std::sqrt(d2)), -amount) : 1.0;
+        px[xx] = float(cx + f * (xx - cx));
+        py[xx] = float(cy + f * (y - cy));
+      }
+    }
+    cv::Mat out;
+    cv::remap(img, out, mx, my, cv::INTER_LINEAR, cv::BORDER_REPLICATE);
+    img = out;
+  }
   if (on("weight")) {
     // Every stroke, text and clutter alike, a pixel or two bolder or thinner, as generators
     // with a heavier or a lighter pen draw them: a minimum filter grows dark ink (a maximum
     // filter light ink) and thins the other. Thinning is by one pixel only, or strokes vanish.
-    const bool bolder = late.chance(0.5);
-    const int k = bolder && height >= 40 && late.chance(0.3) ? 3 : 2;
+    Rng& r = own.at("weight");
+    const bool bolder = r.chance(0.5);
+    const int k = bolder && height >= 40 && r.chance(0.3) ? 3 : 2;
     const cv::Mat kernel = cv::getStructuringElement(cv::MORPH_RECT, cv::Size(k, k));
     if (bolder != dark) cv::erode(img, img, kernel);
     else cv::dilate(img, img, kernel);
@@ -827,7 +861,6 @@ Captcha CaptchaGenerator::generate(uint64_t index, const std::string& digits) co
     img.setTo(cv::Scalar(lo[0], lo[1], lo[2]));
     img.setTo(cv::Scalar(hi[0], hi[1], hi[2]), mask);
   }
-
   Captcha out;
   out.image = img;
   out.text = digits;

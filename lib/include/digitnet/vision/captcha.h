@@ -15,7 +15,9 @@
 //   background  solid, gradient, texture
 //   ink         fill, outline (filled, with a contrasting rim), hollow (rim only), shadow
 //               (an extruded 3D copy behind the face)
-//   warp        wave, perspective, elastic (a smooth random displacement field)
+//   warp        wave, perspective, elastic (a smooth random displacement field), implode (a
+//               radial pinch or bulge around a point, as ImageMagick's implode and fish-eye
+//               filters draw it)
 //   noise       lines, curves, dots, speckle, grid, particles (dense pixels in the ink's
 //               colour), rings (concentric ellipses)
 //   finish      blur, jpeg, binary (two colours, no anti-aliasing), framing (the image cropped
