@@ -2,7 +2,7 @@
 # Reproduces models/captcha.pt and models/captcha-metrics.json: CaptchaNet trained by
 # `digitnet-train --task captcha` on endless synthetic captchas, with the default held-out style
 # families (freefont, grid, perspective) never seen in training and scored separately.
-# Three stages, each run resumable (the log shows every epoch); times on 2 quiet CPU cores:
+# Four stages, each run resumable (the log shows every epoch); times on 2 quiet CPU cores:
 #   1. 60 epochs from random weights on the renderer's first styles (the later families
 #      excluded): about 85 minutes, runs/captcha-stage1;
 #   2. 25 epochs from stage 1's weights on every style but framing and more (the latest
@@ -11,6 +11,8 @@
 #      the latest families (about 25-35 minutes each), then the mean of their weights
 #      (`--average`, a "model soup"): runs/captcha-soup. The mean reads unseen styles better
 #      than any one of them (bench/BENCHMARKS.md).
+#   4. two runs of 15 epochs from that soup with the families added since (weight; weight and
+#      implode), about 22 minutes each, averaged with it: runs/captcha-soup2.
 #   scripts/train-captcha.sh [--resume]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -54,7 +56,14 @@ if [ ! -e runs/captcha-soup/model.pt ]; then
   build/release/bin/digitnet-train --task captcha --out runs/captcha-soup \
     --average runs/captcha-stage3/model.pt,runs/captcha-stage3f/model.pt,runs/captcha-stage3m/model.pt,runs/captcha-stage3s4/model.pt,runs/captcha-stage3s5/model.pt
 fi
+fourth=(--init runs/captcha-soup/model.pt --epochs 15 --lr 0.0015)
+stage runs/captcha-stage4w "${fourth[@]}" --seed 6 --exclude implode
+stage runs/captcha-stage4i "${fourth[@]}" --seed 7
+if [ ! -e runs/captcha-soup2/model.pt ]; then
+  build/release/bin/digitnet-train --task captcha --out runs/captcha-soup2 \
+    --average runs/captcha-soup/model.pt,runs/captcha-stage4w/model.pt,runs/captcha-stage4i/model.pt
+fi
 mkdir -p models
-cp runs/captcha-soup/model.pt models/captcha.pt
-cp runs/captcha-soup/metrics.json models/captcha-metrics.json
+cp runs/captcha-soup2/model.pt models/captcha.pt
+cp runs/captcha-soup2/metrics.json models/captcha-metrics.json
 echo "wrote models/captcha.pt ($(du -h models/captcha.pt | cut -f1)) and models/captcha-metrics.json" >&2
