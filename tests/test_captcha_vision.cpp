@@ -20,6 +20,23 @@ bool identical(const cv::Mat& a, const cv::Mat& b) {
   return a.size() == b.size() && a.type() == b.type() && cv::norm(a, b, cv::NORM_INF) == 0;
 }
 
+// Plain captchas (solid paper, filled ink, no other family), so that one family's effect shows.
+digitnet::CaptchaOptions plain_captchas() {
+  digitnet::CaptchaOptions plain;
+  plain.require = {"solid", "fill"};
+  plain.exclude = {"wave", "perspective", "elastic", "lines", "curves", "dots", "speckle", "grid", "rings",
+                   "particles", "blur", "jpeg", "binary", "framing", "weight", "implode"};
+  return plain;
+}
+
+// The same with one of the excluded families drawn on every captcha.
+digitnet::CaptchaOptions plain_with(const std::string& family) {
+  auto o = plain_captchas();
+  o.exclude.erase(std::find(o.exclude.begin(), o.exclude.end(), family));
+  o.require.push_back(family);
+  return o;
+}
+
 }  // namespace
 
 TEST(CaptchaGeneratorTest, SameSeedAndIndexGiveIdenticalCaptchas) {
@@ -188,14 +205,8 @@ TEST(CaptchaGeneratorTest, ParticlesCoverTheImage) {
 
 TEST(CaptchaGeneratorTest, FramingCropsCloseAroundTheText) {
   // Plain captchas with and without framing share everything up to the crop.
-  digitnet::CaptchaOptions o;
-  o.require = {"solid", "fill"};
-  o.exclude = {"wave", "perspective", "elastic", "lines", "curves", "dots", "speckle", "grid", "rings",
-               "particles", "blur", "jpeg", "binary"};
-  o.random_size = true;
-  auto plain = o, framed = o;
-  plain.exclude.push_back("framing");
-  framed.require.push_back("framing");
+  auto plain = plain_captchas(), framed = plain_with("framing");
+  plain.random_size = framed.random_size = true;
   const digitnet::CaptchaGenerator without(plain), with(framed);
   for (uint64_t i = 0; i < 10; ++i) {
     const auto a = without.generate(i), b = with.generate(i);
@@ -246,23 +257,8 @@ TEST(CaptchaGeneratorTest, LaterFamiliesLeaveCaptchasThatDoNotDrawThemAlone) {
   }
 }
 
-namespace {
-// Plain captchas (solid paper, filled ink, no other family), so that one family's effect shows.
-digitnet::CaptchaOptions plain_captchas() {
-  digitnet::CaptchaOptions plain;
-  plain.require = {"solid", "fill"};
-  plain.exclude = {"wave", "perspective", "elastic", "lines", "curves", "dots", "speckle", "grid", "rings",
-                   "particles", "blur", "jpeg", "binary", "framing", "weight", "implode"};
-  return plain;
-}
-}  // namespace
-
 TEST(CaptchaGeneratorTest, ImplodeMovesTheInkAndLeavesTheBorderAlone) {
-  const auto plain = plain_captchas();
-  auto implode = plain;
-  implode.exclude.erase(std::find(implode.exclude.begin(), implode.exclude.end(), "implode"));
-  implode.require.push_back("implode");
-  const digitnet::CaptchaGenerator base(plain), imploded(implode);
+  const digitnet::CaptchaGenerator base(plain_captchas()), imploded(plain_with("implode"));
   for (uint64_t i = 0; i < 20; ++i) {
     const auto a = base.generate(i), b = imploded.generate(i);
     EXPECT_EQ(a.text, b.text);
@@ -278,10 +274,6 @@ TEST(CaptchaGeneratorTest, ImplodeMovesTheInkAndLeavesTheBorderAlone) {
 
 TEST(CaptchaGeneratorTest, WeightMakesStrokesBolderOrThinner) {
   // On plain captchas it moves the share of ink both ways, and nothing else.
-  const auto plain = plain_captchas();
-  auto thin = plain, heavy = plain;
-  heavy.exclude.erase(std::find(heavy.exclude.begin(), heavy.exclude.end(), "weight"));
-  heavy.require.push_back("weight");
   const auto ink_share = [](const cv::Mat& img) {
     const auto paper = img.at<cv::Vec3b>(0, 0);
     int ink = 0;
@@ -289,7 +281,7 @@ TEST(CaptchaGeneratorTest, WeightMakesStrokesBolderOrThinner) {
       for (int x = 0; x < img.cols; ++x) ink += cv::norm(img.at<cv::Vec3b>(y, x), paper, cv::NORM_L1) > 60;
     return double(ink) / double(img.total());
   };
-  const digitnet::CaptchaGenerator plain_gen(thin), weight_gen(heavy);
+  const digitnet::CaptchaGenerator plain_gen(plain_captchas()), weight_gen(plain_with("weight"));
   int bolder = 0, thinner = 0;
   for (uint64_t i = 0; i < 20; ++i) {
     const auto a = plain_gen.generate(i), b = weight_gen.generate(i);
