@@ -861,6 +861,7 @@ Captcha CaptchaGenerator::generate(uint64_t index, const std::string& digits) co
     img.setTo(cv::Scalar(lo[0], lo[1], lo[2]));
     img.setTo(cv::Scalar(hi[0], hi[1], hi[2]), mask);
   }
+
   Captcha out;
   out.image = img;
   out.text = digits;
