@@ -198,10 +198,27 @@ struct Glyph {
   cv::Rect ink_box;  // tight box of the ink inside the patch
 };
 
-// Rotates, scales and shears a tight mask; the result is again tight.
-cv::Mat transform_glyph(Rng& rng, const cv::Mat& mask) {
-  const double angle = rng.uniform(-28, 28) * kPi / 180;
-  const double sx = rng.uniform(0.8, 1.2), shear = rng.chance(0.3) ? rng.uniform(-0.3, 0.3) : 0.0;
+// How far (degrees) a 1 may lean clockwise, or a 7 anticlockwise, from its face's own slant.
+constexpr double kMaxConfusingLean = 6.0;
+
+// Rotates, scales and shears a tight mask of `digit`; the result is again tight.
+//
+// A 1 turned clockwise is a 7, and a 7 turned anticlockwise is a 1: a 1 whose flag is long
+// (Roboto, Open Sans, Cantarell) leaning 20 degrees to the right draws the bar and the slanted
+// stem of a 7, and a 7 leaning 20 degrees to the left draws an upright stem with a flag. Turns
+// up to 28 degrees either way taught both as each other, and the model settled on 7: it read
+// upright Roboto 1s as 7s. So a 1 that would lean clockwise, or a 7 that would lean
+// anticlockwise, by more than kMaxConfusingLean takes the mirrored turn and shear instead (the
+// same random draws, so no other glyph or captcha changes).
+cv::Mat transform_glyph(Rng& rng, const cv::Mat& mask, char digit) {
+  double angle = rng.uniform(-28, 28) * kPi / 180;
+  const double sx = rng.uniform(0.8, 1.2);
+  double shear = rng.chance(0.3) ? rng.uniform(-0.3, 0.3) : 0.0;
+  // The clockwise lean of an upright stroke (y points down: a positive angle turns clockwise, a
+  // negative shear moves the top to the right).
+  const double lean = (angle - std::atan(shear)) * 180 / kPi;
+  if ((digit == '1' && lean > kMaxConfusingLean) || (digit == '7' && lean < -kMaxConfusingLean))
+    angle = -angle, shear = -shear;
   // x' = R * [sx shear; 0 1] * (x - c), then shifted so that the result box starts at 0.
   const double ca = std::cos(angle), sa = std::sin(angle);
   const double a = ca * sx, b = ca * shear - sa, c = sa * sx, d = sa * shear + ca;
@@ -559,7 +576,7 @@ Captcha CaptchaGenerator::generate(uint64_t index, const std::string& digits) co
     const Font* font = captcha_font;
     if (mixed_faces && !family_fonts.empty()) font = family_fonts[rng.next() % family_fonts.size()];
     const int h = std::max(6, int(char_h * rng.uniform(0.82, 1.18)));
-    cv::Mat mask = transform_glyph(rng, glyph_mask(rng, font, digits[size_t(i)], h));
+    cv::Mat mask = transform_glyph(rng, glyph_mask(rng, font, digits[size_t(i)], h), digits[size_t(i)]);
     Glyph g;
     g.fill_colour = one_colour ? text_colour : colour_in(rng, ink_lo, ink_hi);
     if (ink == "fill") {
