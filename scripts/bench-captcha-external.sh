@@ -7,6 +7,9 @@
 # only, one text line) reads the same files as the reference. digitnet reads each folder as
 # `digitnet-eval --task captcha` does by default (three views, --length auto); the columns
 # "any length" and "one view only" show what settling the folder's length and the views add.
+# The last row, upright-web, is no generator and not blind: plain upright numbers in Roboto, Open
+# Sans, Cantarell, Lato, DejaVu and Liberation drawn by Pillow, faces the renderer draws too; it
+# shows whether the plainest 1s and 7s of common web faces read right.
 #   scripts/bench-captcha-external.sh [--count N] [--seed S] [--checkpoint FILE] [--no-tesseract]
 # Installs the generators from Debian (apt-get, as root) and npm when missing; writes the
 # captchas to data/captcha-external/<generator>/ and prints a table (Markdown).
@@ -30,7 +33,7 @@ done
 
 packages=(php-cli php-gd php-mbstring php-gregwar-captcha php-text-captcha php-image-text python3-django-captcha
           libgd-securityimage-perl libauthen-captcha-perl librsvg2-bin ttf-bitstream-vera ruby-simple-captcha2
-          imagemagick)
+          imagemagick python3-pil)
 [ "$tesseract" = 1 ] && packages+=(tesseract-ocr tesseract-ocr-eng)
 missing=()
 for p in "${packages[@]}"; do
@@ -74,6 +77,7 @@ make_set svg-captcha env NODE_PATH="$node_dir/node_modules" node "$gen/svg_captc
   "$root/svg-captcha" "$seed"
 make_set captchapng env NODE_PATH="$node_dir/node_modules" node "$gen/captchapng.js" "$count" "$root/captchapng" "$seed"
 make_set simple-captcha ruby "$gen/simple_captcha.rb" "$count" "$root/simple-captcha" "$seed"
+make_set upright-web /usr/bin/python3 "$gen/upright_fonts.py" "$count" "$root/upright-web" "$seed"
 for f in "$root"/svg-captcha/*.svg; do
   rsvg-convert -b white "$f" -o "${f%.svg}.png" && rm "$f"
 done
@@ -93,7 +97,7 @@ tesseract_accuracy() {
 echo "| generator | captchas | digitnet whole-string | digitnet characters | wrong length | length settled (read again) | any length | one view only | tesseract whole-string |"
 echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
 for name in gregwar django-simple securityimage securityimage-scrambled svg-captcha captchapng authen-captcha \
-  text-captcha simple-captcha; do
+  text-captcha simple-captcha upright-web; do
   eval_json() {
     build/release/bin/digitnet-eval --task captcha --checkpoint "$checkpoint" --data-dir "$root/$name" \
       --json "$@" 2>/dev/null || true
