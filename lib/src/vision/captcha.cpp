@@ -198,18 +198,21 @@ struct Glyph {
   cv::Rect ink_box;  // tight box of the ink inside the patch
 };
 
-// How far (degrees) a 1 may lean clockwise, or a 7 anticlockwise, from its face's own slant.
-constexpr double kMaxConfusingLean = 6.0;
+// Beyond this (degrees), a 1 leaning clockwise or a 7 leaning anticlockwise looks like the other.
+constexpr double kConfusingLean = 6.0;
 
 // Rotates, scales and shears a tight mask of `digit`; the result is again tight.
 //
-// A 1 turned clockwise is a 7, and a 7 turned anticlockwise is a 1: a 1 whose flag is long
+// A 1 turned clockwise is a 7, and a 7 turned anticlockwise is a 1: a 1 with a long flag
 // (Roboto, Open Sans, Cantarell) leaning 20 degrees to the right draws the bar and the slanted
-// stem of a 7, and a 7 leaning 20 degrees to the left draws an upright stem with a flag. Turns
-// up to 28 degrees either way taught both as each other, and the model settled on 7: it read
-// upright Roboto 1s as 7s. So a 1 that would lean clockwise, or a 7 that would lean
-// anticlockwise, by more than kMaxConfusingLean takes the mirrored turn and shear instead (the
-// same random draws, so no other glyph or captcha changes).
+// stem of a 7, and a 7 leaning 20 degrees to the left draws an upright stem with a flag. With
+// turns up to 28 degrees either way for every digit, the model read upright Roboto 1s as 7s.
+// Never drawing such leans was worse: real generators turn 1s and 7s that way (django-simple-
+// captcha by up to 35 degrees, captchapng's script 1 leans 30), and those then read as each
+// other. So half of the 1s that would lean clockwise, and half of the 7s that would lean
+// anticlockwise, past kConfusingLean take the mirrored turn and shear instead: the model still
+// sees both, with the upright reading favoured. Only those glyphs draw the extra coin, so no
+// captcha without them changes.
 cv::Mat transform_glyph(Rng& rng, const cv::Mat& mask, char digit) {
   double angle = rng.uniform(-28, 28) * kPi / 180;
   const double sx = rng.uniform(0.8, 1.2);
@@ -217,7 +220,7 @@ cv::Mat transform_glyph(Rng& rng, const cv::Mat& mask, char digit) {
   // The clockwise lean of an upright stroke (y points down: a positive angle turns clockwise, a
   // negative shear moves the top to the right).
   const double lean = (angle - std::atan(shear)) * 180 / kPi;
-  if ((digit == '1' && lean > kMaxConfusingLean) || (digit == '7' && lean < -kMaxConfusingLean))
+  if (((digit == '1' && lean > kConfusingLean) || (digit == '7' && lean < -kConfusingLean)) && rng.chance(0.5))
     angle = -angle, shear = -shear;
   // x' = R * [sx shear; 0 1] * (x - c), then shifted so that the result box starts at 0.
   const double ca = std::cos(angle), sa = std::sin(angle);
