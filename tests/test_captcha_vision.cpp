@@ -4,8 +4,10 @@
 #include <opencv2/imgproc.hpp>
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 #include <set>
+#include <tuple>
 
 #include "digitnet/vision/captcha.h"
 #include "support.h"
@@ -311,20 +313,24 @@ double clockwise_lean(const cv::Mat& img) {
   return axis - 90;  // a stroke from top right to bottom left has axis > 90
 }
 
-TEST(CaptchaGeneratorTest, FewerOnesLeanLikeSevensAndFewerSevensLikeOnes) {
-  // A 1 leaning clockwise looks like a 7 and a 7 leaning anticlockwise like a 1 (transform_glyph):
-  // half of those take the mirrored turn, so such leans are drawn less than half as often as the
-  // opposite ones, and both still occur. Hershey faces: the same on every machine.
+// How many 1s and 7s lean more than 15 degrees either side of the middle of their range
+// (anticlockwise, clockwise), over 400 plain Hershey captchas of each (the same on every machine).
+struct LeanTails {
+  int one_acw = 0, one_cw = 0, seven_acw = 0, seven_cw = 0;
+  double one_most_cw = 0, seven_most_acw = 0;  // the extremes (degrees)
+};
+LeanTails lean_tails(double mirror) {
   auto o = plain_captchas();
   o.require.push_back("hershey");
+  o.mirror_confusing_leans = mirror;
   const digitnet::CaptchaGenerator gen(o);
   std::vector<double> ones, sevens;
   for (uint64_t i = 0; i < 400; ++i) {
     ones.push_back(clockwise_lean(gen.generate(i, "1").image));
     sevens.push_back(clockwise_lean(gen.generate(i, "7").image));
   }
-  // Leans beyond 15 degrees either side of the middle of the range (the flag of the 1 and the
-  // bar of the 7 tilt the measured axis; the extremes are drawn both ways).
+  // The flag of the 1 and the bar of the 7 tilt the measured axis; the extremes are drawn
+  // both ways, so the middle of the range is that tilt.
   const auto tails = [](const std::vector<double>& v) {
     const auto [lo, hi] = std::minmax_element(v.begin(), v.end());
     const double mid = (*lo + *hi) / 2;
@@ -332,14 +338,49 @@ TEST(CaptchaGeneratorTest, FewerOnesLeanLikeSevensAndFewerSevensLikeOnes) {
     for (double x : v) anticlockwise += x < mid - 15, clockwise += x > mid + 15;
     return std::pair<int, int>{anticlockwise, clockwise};
   };
-  const auto [one_acw, one_cw] = tails(ones);
-  const auto [seven_acw, seven_cw] = tails(sevens);
-  // Measured: 1s 146 anticlockwise / 61 clockwise, 7s 48 / 180; with turns drawn alike both
-  // ways, 114 / 85 and 76 / 129.
-  EXPECT_GT(one_cw, 10);
-  EXPECT_LT(one_cw * 2, one_acw);
-  EXPECT_GT(seven_acw, 10);
-  EXPECT_LT(seven_acw * 2, seven_cw);
+  LeanTails t;
+  std::tie(t.one_acw, t.one_cw) = tails(ones);
+  std::tie(t.seven_acw, t.seven_cw) = tails(sevens);
+  t.one_most_cw = *std::max_element(ones.begin(), ones.end());
+  t.seven_most_acw = *std::min_element(sevens.begin(), sevens.end());
+  return t;
+}
+
+TEST(CaptchaGeneratorTest, MirroringConfusingLeansDrawsFewerOnesLikeSevensAndSevensLikeOnes) {
+  // A 1 leaning clockwise looks like a 7 and a 7 leaning anticlockwise like a 1 (transform_glyph).
+  // Measured: turns alike both ways, 1s 114 anticlockwise / 85 clockwise, 7s 76 / 129; half
+  // of the confusing ones mirrored, 146 / 61 and 48 / 180. All of them: 1s lean clockwise 17
+  // degrees at most and 7s anticlockwise 5 (52 and 48 with turns alike).
+  const auto alike = lean_tails(0.0), half = lean_tails(0.5), all = lean_tails(1.0);
+  EXPECT_GT(alike.one_cw * 2, alike.one_acw);
+  EXPECT_GT(alike.seven_acw * 2, alike.seven_cw);
+  EXPECT_GT(half.one_cw, 10);  // fewer, not none
+  EXPECT_LT(half.one_cw * 2, half.one_acw);
+  EXPECT_GT(half.seven_acw, 10);
+  EXPECT_LT(half.seven_acw * 2, half.seven_cw);
+  EXPECT_GT(alike.one_most_cw, 40);
+  EXPECT_GT(-alike.seven_most_acw, 40);
+  EXPECT_LT(all.one_most_cw, 25);
+  EXPECT_LT(-all.seven_most_acw, 15);
+  // Only 1s and 7s are touched: other digits draw the same pixels whatever the share.
+  auto o = plain_captchas();
+  const digitnet::CaptchaGenerator plain(o);
+  o.mirror_confusing_leans = 1.0;
+  const digitnet::CaptchaGenerator mirrored(o);
+  for (uint64_t i = 0; i < 20; ++i)
+    EXPECT_TRUE(identical(plain.generate(i, "2345690").image, mirrored.generate(i, "2345690").image)) << i;
+  int changed = 0;
+  for (uint64_t i = 0; i < 20; ++i)
+    changed += !identical(plain.generate(i, "1717").image, mirrored.generate(i, "1717").image);
+  EXPECT_GT(changed, 10);
+}
+
+TEST(CaptchaGeneratorTest, RejectsAMirroredShareOutsideZeroToOne) {
+  for (double share : {-0.1, 1.5, std::nan("")}) {
+    digitnet::CaptchaOptions o;
+    o.mirror_confusing_leans = share;
+    EXPECT_THROW(digitnet::validate(o), std::invalid_argument) << share;
+  }
 }
 
 TEST(CaptchaGeneratorTest, FallsBackToHersheyWithoutFonts) {

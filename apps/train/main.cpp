@@ -139,6 +139,7 @@ int main(int argc, char** argv) {
       ("held-out", "captcha: style families kept out of training and scored apart", cxxopts::value<std::string>()->default_value("freefont,grid,perspective"))
       ("exclude", "captcha: style families never drawn, in training or validation", cxxopts::value<std::string>()->default_value(""))
       ("other-fonts", "captcha: also draw TrueType fonts under /usr/share/fonts of packages other than those setup.sh installs (family ttf-other)")
+      ("mirror-1-7", "captcha: share (0..1) of the 1s leaning clockwise and 7s leaning anticlockwise past 6 degrees (shapes of the other digit) turned the other way instead", cxxopts::value<double>()->default_value("0"))
       ("length", "captcha: digits per training captcha, MIN-MAX", cxxopts::value<std::string>()->default_value("4-8"))
       ("batches", "captcha: batches per epoch", cxxopts::value<int64_t>()->default_value("450"))
       ("val", "captcha: fixed in-style validation captchas (a third as many per held-out family)", cxxopts::value<int64_t>()->default_value("1000"))
@@ -164,7 +165,7 @@ int main(int argc, char** argv) {
 #endif
     if (!reader && args.count("copies")) throw std::invalid_argument("--copies is only for --task reader");
     if (!captcha) {
-      for (const char* flag : {"finetune", "init", "average", "held-out", "exclude", "other-fonts", "length", "batches", "val"})
+      for (const char* flag : {"finetune", "init", "average", "held-out", "exclude", "other-fonts", "mirror-1-7", "length", "batches", "val"})
         if (args.count(flag)) throw std::invalid_argument(std::string("--") + flag + " is only for --task captcha");
     } else if (args.count("augment")) {
       throw std::invalid_argument("--augment is only for --task mnist (captchas are randomised as rendered)");
@@ -211,6 +212,7 @@ int main(int argc, char** argv) {
       o.held_out = digitnet::parse_captcha_families(args["held-out"].as<std::string>(), "--held-out");
       o.exclude = digitnet::parse_captcha_families(args["exclude"].as<std::string>(), "--exclude");
       o.other_fonts = args.count("other-fonts") > 0;
+      o.mirror_confusing_leans = args["mirror-1-7"].as<double>();
       const auto length = args["length"].as<std::string>();
       const auto dash = length.find('-');
       try {

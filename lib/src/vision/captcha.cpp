@@ -206,21 +206,21 @@ constexpr double kConfusingLean = 6.0;
 // A 1 turned clockwise is a 7, and a 7 turned anticlockwise is a 1: a 1 with a long flag
 // (Roboto, Open Sans, Cantarell) leaning 20 degrees to the right draws the bar and the slanted
 // stem of a 7, and a 7 leaning 20 degrees to the left draws an upright stem with a flag. With
-// turns up to 28 degrees either way for every digit, the model read upright Roboto 1s as 7s.
-// Never drawing such leans was worse: real generators turn 1s and 7s that way (django-simple-
+// turns up to 28 degrees either way for every digit, the model reads upright Roboto 1s as 7s.
+// Never drawing such leans is worse: real generators turn 1s and 7s that way (django-simple-
 // captcha by up to 35 degrees, captchapng's script 1 leans 30), and those then read as each
-// other. So half of the 1s that would lean clockwise, and half of the 7s that would lean
-// anticlockwise, past kConfusingLean take the mirrored turn and shear instead: the model still
-// sees both, with the upright reading favoured. Only those glyphs draw the extra coin, so no
-// captcha without them changes.
-cv::Mat transform_glyph(Rng& rng, const cv::Mat& mask, char digit) {
+// other. `mirror` is the share of such glyphs that take the mirrored turn and shear instead
+// (CaptchaOptions::mirror_confusing_leans); only those glyphs draw the extra coin, so no
+// captcha without them changes, and with 0 none does.
+cv::Mat transform_glyph(Rng& rng, const cv::Mat& mask, char digit, double mirror) {
   double angle = rng.uniform(-28, 28) * kPi / 180;
   const double sx = rng.uniform(0.8, 1.2);
   double shear = rng.chance(0.3) ? rng.uniform(-0.3, 0.3) : 0.0;
   // The clockwise lean of an upright stroke (y points down: a positive angle turns clockwise, a
   // negative shear moves the top to the right).
   const double lean = (angle - std::atan(shear)) * 180 / kPi;
-  if (((digit == '1' && lean > kConfusingLean) || (digit == '7' && lean < -kConfusingLean)) && rng.chance(0.5))
+  if (mirror > 0 && ((digit == '1' && lean > kConfusingLean) || (digit == '7' && lean < -kConfusingLean)) &&
+      rng.chance(mirror))
     angle = -angle, shear = -shear;
   // x' = R * [sx shear; 0 1] * (x - c), then shifted so that the result box starts at 0.
   const double ca = std::cos(angle), sa = std::sin(angle);
@@ -349,6 +349,9 @@ void validate(const CaptchaOptions& o) {
   if (o.width < 16 || o.width > 2048 || o.height < 16 || o.height > 2048)
     throw std::invalid_argument("captcha size must be between 16 and 2048 pixels per side, not " +
                                 std::to_string(o.width) + "x" + std::to_string(o.height));
+  if (!(o.mirror_confusing_leans >= 0.0 && o.mirror_confusing_leans <= 1.0))
+    throw std::invalid_argument("the share of confusing 1 and 7 leans mirrored must be within 0..1, not " +
+                                std::to_string(o.mirror_confusing_leans));
   if (o.min_length < 1 || o.max_length > 16 || o.min_length > o.max_length)
     throw std::invalid_argument("captcha length must be within 1..16 with min <= max, not " +
                                 std::to_string(o.min_length) + "-" + std::to_string(o.max_length));
@@ -579,7 +582,8 @@ Captcha CaptchaGenerator::generate(uint64_t index, const std::string& digits) co
     const Font* font = captcha_font;
     if (mixed_faces && !family_fonts.empty()) font = family_fonts[rng.next() % family_fonts.size()];
     const int h = std::max(6, int(char_h * rng.uniform(0.82, 1.18)));
-    cv::Mat mask = transform_glyph(rng, glyph_mask(rng, font, digits[size_t(i)], h), digits[size_t(i)]);
+    cv::Mat mask = transform_glyph(rng, glyph_mask(rng, font, digits[size_t(i)], h), digits[size_t(i)],
+                                   options_.mirror_confusing_leans);
     Glyph g;
     g.fill_colour = one_colour ? text_colour : colour_in(rng, ink_lo, ink_hi);
     if (ink == "fill") {

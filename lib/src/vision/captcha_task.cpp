@@ -141,6 +141,7 @@ CaptchaTask::CaptchaTask(CaptchaTaskOptions options) : options_(std::move(option
   gen.exclude.insert(gen.exclude.end(), options_.exclude.begin(), options_.exclude.end());
   gen.font_dir = options_.font_dir;
   gen.other_fonts = options_.other_fonts;
+  gen.mirror_confusing_leans = options_.mirror_confusing_leans;
   gen.seed = 1;  // replaced per epoch seed in make_batch
   train_gen_ = std::make_unique<CaptchaGenerator>(gen);
 
@@ -361,6 +362,7 @@ Manifest CaptchaTask::manifest() {
   m["data.held_out"] = join(options_.held_out);
   if (!options_.exclude.empty()) m["data.exclude"] = join(options_.exclude);
   if (options_.other_fonts) m["data.other_fonts"] = "1";
+  if (options_.mirror_confusing_leans > 0) m["data.mirror_confusing_leans"] = std::to_string(options_.mirror_confusing_leans);
   m["data.batches_per_epoch"] = std::to_string(options_.batches_per_epoch);
   m["data.seed"] = std::to_string(options_.seed);
   m["input"] = "grey 0..1, resized to model.height x model.width, standardised per image";

@@ -68,6 +68,11 @@ struct CaptchaOptions {
   // what else a machine has installed differs from machine to machine (a run would not be
   // reproducible), and it may be a captcha generator's own fonts that a benchmark scores on.
   bool other_fonts = false;
+  // The share (0..1) of the 1s that would lean clockwise, and of the 7s that would lean
+  // anticlockwise, by more than 6 degrees that take the mirrored turn instead: such leans draw
+  // the other digit (see transform_glyph in captcha.cpp). 0 draws turns alike both ways, as the
+  // shipped model was trained; bench/BENCHMARKS.md has what 0.5 and 1 did.
+  double mirror_confusing_leans = 0.0;
 };
 
 // Throws std::invalid_argument naming the option for sizes outside 16..2048 pixels, lengths

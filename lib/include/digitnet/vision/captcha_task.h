@@ -45,6 +45,7 @@ struct CaptchaTaskOptions {
   int64_t queue_batches = 8;    // ready batches the queue holds at most
   std::filesystem::path font_dir = "/usr/share/fonts";
   bool other_fonts = false;  // CaptchaOptions::other_fonts
+  double mirror_confusing_leans = 0.0;  // CaptchaOptions::mirror_confusing_leans
   // Start from `init_checkpoint`'s weights (its model options win) instead of random ones.
   // Fine-tuning: with `finetune_dir`, train on the labelled real captchas there
   // (list_labelled_captchas), with augmentation, mixed with synthetic ones; a fifth of the real
