@@ -74,6 +74,8 @@ TEST(CaptchaGenAppTest, BadFlagsGiveOneLineAndExitTwo) {
   expect_usage_error("--count 3 --length four", "--length");
   expect_usage_error("--count 3 --exclude glitter", "glitter");
   expect_usage_error("--count 3 --frobnicate", "frobnicate");
+  expect_usage_error("--count 3 --mirror-1-7 1.5", "--mirror-1-7");
+  expect_usage_error("--count 3 --mirror-1-7 -0.5", "--mirror-1-7");
   expect_usage_error("--seed 1", "--count");
 }
 

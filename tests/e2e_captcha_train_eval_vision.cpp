@@ -137,6 +137,10 @@ TEST(CaptchaTrainEvalAppTest, CaptchaFlagsAreCheckedBeforeWork) {
   EXPECT_EQ(digitnet::test::count_lines(missing.err.substr(missing.err.find("digitnet-train: error"))), 1)
       << missing.err;
   EXPECT_EQ(run_app("digitnet-train", "--task mnist --held-out grid" + out).code, 2);
+  EXPECT_EQ(run_app("digitnet-train", "--task mnist --mirror-1-7 0.5" + out).code, 2);
+  const auto share = run_app("digitnet-train", "--task captcha --mirror-1-7 1.5" + out);
+  EXPECT_EQ(share.code, 2);
+  EXPECT_NE(share.err.find("--mirror-1-7 must be a share within 0..1"), std::string::npos) << share.err;
   EXPECT_EQ(run_app("digitnet-train", "--task words" + out).code, 2);
   EXPECT_EQ(run_app("digitnet-eval", "--task captcha").code, 2);
   EXPECT_EQ(run_app("digitnet-eval", "--task captcha --data-dir . --length 9-2").code, 2);

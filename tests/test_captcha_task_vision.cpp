@@ -146,6 +146,12 @@ TEST(CaptchaTaskTest, StartsFromACheckpointsWeights) {
   for (size_t i = 0; i < a.size(); ++i) EXPECT_TRUE(torch::equal(a[i], b[i])) << i;
   EXPECT_EQ(task.manifest().at("initialised_from"), (dir / "base.pt").string());
   EXPECT_EQ(task.manifest().at("data.source"), "synthetic");
+  EXPECT_EQ(task.manifest().count("data.mirror_confusing_leans"), 0u);  // the default renderer
+
+  o.mirror_confusing_leans = 0.5;
+  EXPECT_EQ(digitnet::CaptchaTask(o).manifest().at("data.mirror_confusing_leans"), "0.500000");
+  o.mirror_confusing_leans = 2;
+  EXPECT_THROW(digitnet::CaptchaTask{o}, std::invalid_argument);
 }
 
 TEST(CaptchaTaskTest, ManifestRebuildsTheModel) {

@@ -82,6 +82,8 @@ int main(int argc, char** argv) {
     options.require = digitnet::parse_captcha_families(args["require"].as<std::string>(), "--require");
     options.other_fonts = args.count("other-fonts") > 0;
     options.mirror_confusing_leans = args["mirror-1-7"].as<double>();
+    if (!(options.mirror_confusing_leans >= 0 && options.mirror_confusing_leans <= 1))
+      throw std::invalid_argument("--mirror-1-7 must be a share within 0..1");
     int threads = args["threads"].as<int>();
     if (threads < 0 || threads > 256) throw std::invalid_argument("--threads must be between 0 and 256");
     if (threads == 0) threads = digitnet::available_cores();

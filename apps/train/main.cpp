@@ -213,6 +213,8 @@ int main(int argc, char** argv) {
       o.exclude = digitnet::parse_captcha_families(args["exclude"].as<std::string>(), "--exclude");
       o.other_fonts = args.count("other-fonts") > 0;
       o.mirror_confusing_leans = args["mirror-1-7"].as<double>();
+      if (!(o.mirror_confusing_leans >= 0 && o.mirror_confusing_leans <= 1))
+        throw std::invalid_argument("--mirror-1-7 must be a share within 0..1");
       const auto length = args["length"].as<std::string>();
       const auto dash = length.find('-');
       try {
