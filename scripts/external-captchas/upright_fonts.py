@@ -1,7 +1,7 @@
 """Plain, upright numbers in common web faces, drawn by Pillow (python3-pil) rather than by
 digitnet's renderer: 160x60, 4 to 6 digits, dark ink on light paper, no noise, no turn.
-Not a blind generator: Roboto, Open Sans, Cantarell and Lato are faces the renderer draws too
-(families more and extra). It checks that the plainest 1s and 7s of those faces read right.
+Not a blind generator: all six faces (Roboto, Open Sans, Cantarell, Lato, DejaVu Sans,
+Liberation Sans) are drawn by the renderer too. It checks that their plainest 1s and 7s read right.
   /usr/bin/python3 upright_fonts.py COUNT OUT_DIR SEED
 """
 import os
