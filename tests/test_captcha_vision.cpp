@@ -299,6 +299,8 @@ TEST(CaptchaGeneratorTest, WeightMakesStrokesBolderOrThinner) {
   EXPECT_EQ(bolder + thinner, 20);
 }
 
+namespace {
+
 // How far the ink of a one-digit plain captcha leans clockwise from upright (degrees): the
 // direction of its principal axis, from the second moments of the pixels unlike the paper.
 double clockwise_lean(const cv::Mat& img) {
@@ -345,6 +347,8 @@ LeanTails lean_tails(double mirror) {
   t.seven_most_acw = *std::min_element(sevens.begin(), sevens.end());
   return t;
 }
+
+}  // namespace
 
 TEST(CaptchaGeneratorTest, MirroringConfusingLeansDrawsFewerOnesLikeSevensAndSevensLikeOnes) {
   // A 1 leaning clockwise looks like a 7 and a 7 leaning anticlockwise like a 1 (transform_glyph).
