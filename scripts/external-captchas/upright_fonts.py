@@ -27,7 +27,12 @@ FACES = [
 def main():
     if len(sys.argv) != 4:
         sys.exit("usage: python3 upright_fonts.py COUNT OUT_DIR SEED")
-    count, out, seed = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+    try:
+        count, out, seed = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+    except ValueError:
+        sys.exit("upright_fonts.py: COUNT and SEED must be whole numbers")
+    if count < 1:
+        sys.exit("upright_fonts.py: COUNT must be at least 1")
     faces = [os.path.join("/usr/share/fonts", f) for f in FACES]
     missing = [f for f in faces if not os.path.exists(f)]
     if missing:
