@@ -2,7 +2,7 @@
 # Reproduces models/captcha.pt and models/captcha-metrics.json: CaptchaNet trained by
 # `digitnet-train --task captcha` on endless synthetic captchas, with the default held-out style
 # families (freefont, grid, perspective) never seen in training and scored separately.
-# Four stages, each run resumable (the log shows every epoch); times on 2 quiet CPU cores:
+# Five stages, each run resumable (the log shows every epoch); times on 2 quiet CPU cores:
 #   1. 60 epochs from random weights on the renderer's first styles (the later families
 #      excluded): about 85 minutes, runs/captcha-stage1;
 #   2. 25 epochs from stage 1's weights on every style but framing and more (the latest
@@ -13,6 +13,9 @@
 #      than any one of them (bench/BENCHMARKS.md).
 #   4. two runs of 15 epochs from that soup with the families added since (weight; weight and
 #      implode), about 22 minutes each, averaged with it: runs/captcha-soup2.
+#   5. three runs of 15 epochs from that soup that mirror half of the 1s leaning clockwise and
+#      the 7s leaning anticlockwise (`--mirror-1-7 0.5`: such leans draw the other digit), about
+#      22 minutes each, averaged with it: runs/captcha-soup3.
 #   scripts/train-captcha.sh [--resume]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -63,7 +66,15 @@ if [ ! -e runs/captcha-soup2/model.pt ]; then
   build/release/bin/digitnet-train --task captcha --out runs/captcha-soup2 \
     --average runs/captcha-soup/model.pt,runs/captcha-stage4w/model.pt,runs/captcha-stage4i/model.pt
 fi
+fifth=(--init runs/captcha-soup2/model.pt --epochs 15 --lr 0.0015 --mirror-1-7 0.5)
+stage runs/captcha-stage5s9 "${fifth[@]}" --seed 9
+stage runs/captcha-stage5s11 "${fifth[@]}" --seed 11
+stage runs/captcha-stage5s12 "${fifth[@]}" --seed 12
+if [ ! -e runs/captcha-soup3/model.pt ]; then
+  build/release/bin/digitnet-train --task captcha --out runs/captcha-soup3 \
+    --average runs/captcha-soup2/model.pt,runs/captcha-stage5s9/model.pt,runs/captcha-stage5s11/model.pt,runs/captcha-stage5s12/model.pt
+fi
 mkdir -p models
-cp runs/captcha-soup2/model.pt models/captcha.pt
-cp runs/captcha-soup2/metrics.json models/captcha-metrics.json
+cp runs/captcha-soup3/model.pt models/captcha.pt
+cp runs/captcha-soup3/metrics.json models/captcha-metrics.json
 echo "wrote models/captcha.pt ($(du -h models/captcha.pt | cut -f1)) and models/captcha-metrics.json" >&2
