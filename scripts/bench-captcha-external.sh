@@ -2,11 +2,12 @@
 # Scores a captcha model on captchas of real websites' generators, none of which the training
 # generator copies: Gregwar/Captcha and PEAR Text_CAPTCHA (PHP), django-simple-captcha
 # (Python), GD::SecurityImage (Perl; plain, and scrambled: characters scattered one by one) and
-# Authen::Captcha (Perl), svg-captcha and captchapng (Node), simple_captcha2 (Ruby on Rails,
-# through ImageMagick), each with its own fonts and defaults, digits only. Tesseract OCR (digits
-# only, one text line) reads the same files as the reference. digitnet reads each folder as
-# `digitnet-eval --task captcha` does by default (three views, --length auto); the columns
-# "any length" and "one view only" show what settling the folder's length and the views add.
+# Authen::Captcha (Perl), svg-captcha, captchapng and node-captcha-generator (Node; handwritten
+# MNIST digits), simple_captcha2 (Ruby on Rails, through ImageMagick), each with its own fonts
+# and defaults, digits only. Tesseract OCR (digits only, one text line) reads the same files as
+# the reference. digitnet reads each folder as `digitnet-eval --task captcha` does by default
+# (three views, --length auto); the columns "any length" and "one view only" show what settling
+# the folder's length and the views add.
 # The last row, upright-web, is no generator and not blind: plain upright numbers in Roboto, Open
 # Sans, Cantarell, Lato, DejaVu and Liberation drawn by Pillow, faces the renderer draws too; it
 # shows whether the plainest 1s and 7s of common web faces read right.
@@ -23,7 +24,7 @@ while [ $# -gt 0 ]; do
     --seed) seed="$2"; shift 2 ;;
     --checkpoint) checkpoint="$2"; shift 2 ;;
     --no-tesseract) tesseract=0; shift ;;
-    -h|--help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "bench-captcha-external.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -50,10 +51,14 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}" >/dev/null
 fi
 node_dir=data/captcha-external/node
-if [ ! -d "$node_dir/node_modules/svg-captcha" ] || [ ! -d "$node_dir/node_modules/captchapng" ]; then
-  mkdir -p "$node_dir"
-  npm install --prefix "$node_dir" --no-audit --no-fund --silent svg-captcha@1 captchapng@0.0.1 >/dev/null
-fi
+node_packages=(svg-captcha@1 captchapng@0.0.1 node-captcha-generator@0.0.1)
+for p in "${node_packages[@]}"; do
+  if [ ! -d "$node_dir/node_modules/${p%@*}" ]; then
+    mkdir -p "$node_dir"
+    npm install --prefix "$node_dir" --no-audit --no-fund --silent "${node_packages[@]}" >/dev/null
+    break
+  fi
+done
 
 cmake --preset release >/dev/null
 cmake --build --preset release -j "$(nproc)" --target digitnet-eval >/dev/null
@@ -76,6 +81,8 @@ make_set text-captcha php -d include_path=/usr/share/php "$gen/text_captcha.php"
 make_set svg-captcha env NODE_PATH="$node_dir/node_modules" node "$gen/svg_captcha.js" "$count" \
   "$root/svg-captcha" "$seed"
 make_set captchapng env NODE_PATH="$node_dir/node_modules" node "$gen/captchapng.js" "$count" "$root/captchapng" "$seed"
+make_set node-captcha-generator env NODE_PATH="$node_dir/node_modules" node "$gen/node_captcha_generator.js" "$count" \
+  "$root/node-captcha-generator" "$seed"
 make_set simple-captcha ruby "$gen/simple_captcha.rb" "$count" "$root/simple-captcha" "$seed"
 make_set upright-web /usr/bin/python3 "$gen/upright_fonts.py" "$count" "$root/upright-web" "$seed"
 for f in "$root"/svg-captcha/*.svg; do
@@ -97,7 +104,7 @@ tesseract_accuracy() {
 echo "| generator | captchas | digitnet whole-string | digitnet characters | wrong length | length settled (read again) | any length | one view only | tesseract whole-string |"
 echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
 for name in gregwar django-simple securityimage securityimage-scrambled svg-captcha captchapng authen-captcha \
-  text-captcha simple-captcha upright-web; do
+  text-captcha simple-captcha node-captcha-generator upright-web; do
   eval_json() {
     build/release/bin/digitnet-eval --task captcha --checkpoint "$checkpoint" --data-dir "$root/$name" \
       --json "$@" 2>/dev/null || true
