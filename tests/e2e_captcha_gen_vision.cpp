@@ -77,6 +77,15 @@ TEST(CaptchaGenAppTest, BadFlagsGiveOneLineAndExitTwo) {
   expect_usage_error("--count 3 --mirror-1-7 1.5", "--mirror-1-7");
   expect_usage_error("--count 3 --mirror-1-7 -0.5", "--mirror-1-7");
   expect_usage_error("--seed 1", "--count");
+  expect_usage_error("--count 3 --require handwriting", "handwriting");
+}
+
+TEST(CaptchaGenAppTest, AMissingHandwritingFolderGivesOneLineAndExitOne) {
+  TempDir dir;
+  const auto r = run_app("digitnet-captcha-gen", "--count 3 --handwriting /nonexistent/mnist --out " + (dir / "out").string());
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("/nonexistent/mnist"), std::string::npos) << r.err;
+  EXPECT_EQ(digitnet::test::count_lines(r.err), 1) << r.err;
 }
 
 TEST(CaptchaGenAppTest, HelpExitsZero) {

@@ -138,6 +138,10 @@ TEST(CaptchaTrainEvalAppTest, CaptchaFlagsAreCheckedBeforeWork) {
       << missing.err;
   EXPECT_EQ(run_app("digitnet-train", "--task mnist --held-out grid" + out).code, 2);
   EXPECT_EQ(run_app("digitnet-train", "--task mnist --mirror-1-7 0.5" + out).code, 2);
+  EXPECT_EQ(run_app("digitnet-train", "--task mnist --handwriting data/mnist" + out).code, 2);
+  const auto hand = run_app("digitnet-train", "--task captcha --handwriting /nonexistent/mnist" + out);
+  EXPECT_EQ(hand.code, 1);
+  EXPECT_NE(hand.err.find("/nonexistent/mnist"), std::string::npos) << hand.err;
   const auto share = run_app("digitnet-train", "--task captcha --mirror-1-7 1.5" + out);
   EXPECT_EQ(share.code, 2);
   EXPECT_NE(share.err.find("--mirror-1-7 must be a share within 0..1"), std::string::npos) << share.err;

@@ -152,6 +152,13 @@ TEST(CaptchaTaskTest, StartsFromACheckpointsWeights) {
   EXPECT_EQ(digitnet::CaptchaTask(o).manifest().at("data.mirror_confusing_leans"), "0.500000");
   o.mirror_confusing_leans = 2;
   EXPECT_THROW(digitnet::CaptchaTask{o}, std::invalid_argument);
+
+  o.mirror_confusing_leans = 0;
+  EXPECT_EQ(task.manifest().count("data.handwriting"), 0u);
+  o.handwriting_dir = std::filesystem::path(DIGITNET_TEST_DATA) / "mnist-tiny";
+  EXPECT_EQ(digitnet::CaptchaTask(o).manifest().at("data.handwriting"), o.handwriting_dir.string());
+  o.handwriting_dir = "/nonexistent/mnist";
+  EXPECT_THROW(digitnet::CaptchaTask{o}, std::runtime_error);
 }
 
 TEST(CaptchaTaskTest, ManifestRebuildsTheModel) {

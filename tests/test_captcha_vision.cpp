@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <map>
 #include <set>
 #include <tuple>
@@ -385,6 +386,66 @@ TEST(CaptchaGeneratorTest, RejectsAMirroredShareOutsideZeroToOne) {
     o.mirror_confusing_leans = share;
     EXPECT_THROW(digitnet::validate(o), std::invalid_argument) << share;
   }
+}
+
+const std::filesystem::path kHandwriting = std::filesystem::path(DIGITNET_TEST_DATA) / "mnist-tiny";
+
+TEST(CaptchaGeneratorTest, HandwritingDrawsAShareOfCaptchasAndLeavesTheOthersAlone) {
+  digitnet::CaptchaOptions o;
+  o.seed = 5;
+  const digitnet::CaptchaGenerator fonts(o);
+  o.handwriting_dir = kHandwriting;
+  const digitnet::CaptchaGenerator hand(o);
+  int handwritten = 0;
+  for (uint64_t i = 0; i < 160; ++i) {
+    const auto a = fonts.generate(i), b = hand.generate(i);
+    ASSERT_EQ(a.text, b.text);
+    EXPECT_FALSE(has(a.families, "handwriting"));
+    if (!has(b.families, "handwriting")) {
+      EXPECT_EQ(a.families, b.families) << i;
+      EXPECT_EQ(cv::norm(a.image, b.image, cv::NORM_L1), 0.0) << i << ": a captcha without handwriting changed";
+      continue;
+    }
+    ++handwritten;
+    // The font family drawn for the main stream is not used, every other family is.
+    auto rest = b.families;
+    rest.erase(std::find(rest.begin(), rest.end(), "handwriting"));
+    for (const auto& f : rest) EXPECT_TRUE(has(a.families, f)) << i << ": " << f;
+    EXPECT_EQ(rest.size() + 1, a.families.size()) << i;
+    EXPECT_GT(cv::norm(a.image, b.image, cv::NORM_L1), 0.0) << i;
+  }
+  // 15% of 160 is 24; the seed fixes the count, the range says what the share means.
+  EXPECT_GE(handwritten, 12);
+  EXPECT_LE(handwritten, 38);
+}
+
+TEST(CaptchaGeneratorTest, RequiredHandwritingDrawsEveryCaptchaFromTheFolder) {
+  digitnet::CaptchaOptions o;
+  o.require = {"handwriting", "solid", "fill"};
+  o.exclude = {"wave", "perspective", "elastic", "implode", "lines", "curves", "dots", "speckle", "grid",
+               "particles", "rings", "blur", "jpeg", "binary", "framing", "weight"};
+  EXPECT_THROW(digitnet::CaptchaGenerator{o}, std::invalid_argument);  // no folder
+  o.handwriting_dir = "/nonexistent/mnist";
+  EXPECT_THROW(digitnet::CaptchaGenerator{o}, std::runtime_error);
+  o.handwriting_dir = kHandwriting;
+  const digitnet::CaptchaGenerator g(o);
+  const auto first = g.generate(0);
+  for (uint64_t i = 0; i < 20; ++i) {
+    const auto c = g.generate(i);
+    EXPECT_TRUE(has(c.families, "handwriting")) << i;
+    for (const auto& f : {"hershey", "dejavu", "liberation", "freefont", "extra", "more"}) EXPECT_FALSE(has(c.families, f));
+    EXPECT_EQ(c.image.size(), cv::Size(o.width, o.height));
+  }
+  // The same seed draws the same handwritten digits.
+  EXPECT_EQ(cv::norm(first.image, digitnet::CaptchaGenerator(o).generate(0).image, cv::NORM_L1), 0.0);
+}
+
+TEST(CaptchaGeneratorTest, ExcludedHandwritingReadsNoFolder) {
+  digitnet::CaptchaOptions o;
+  o.exclude = {"handwriting"};
+  o.handwriting_dir = "/nonexistent/mnist";
+  const digitnet::CaptchaGenerator g(o);
+  for (uint64_t i = 0; i < 40; ++i) EXPECT_FALSE(has(g.generate(i).families, "handwriting"));
 }
 
 TEST(CaptchaGeneratorTest, FallsBackToHersheyWithoutFonts) {

@@ -1,5 +1,7 @@
 #include "digitnet/vision/captcha.h"
 
+#include "digitnet/datasets.h"
+
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 #ifdef DIGITNET_HAVE_FREETYPE
@@ -12,11 +14,18 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <stdexcept>
 #include <unordered_map>
 
 namespace digitnet {
+
+// Tight 8-bit masks of handwritten digits, per digit: white ink on black, as MNIST stores them.
+struct HandwrittenDigits {
+  std::array<std::vector<cv::Mat>, 10> digits;
+};
+
 namespace {
 
 constexpr double kPi = 3.14159265358979323846;
@@ -48,7 +57,7 @@ class Rng {
 const std::vector<CaptchaFamily> kFamilies = {
     {"hershey", "font"},     {"dejavu", "font"},     {"liberation", "font"},
     {"freefont", "font"},    {"extra", "font"},      {"more", "font"},
-    {"ttf-other", "font"},
+    {"ttf-other", "font"},   {"handwriting", "font"},
     {"solid", "background"},
     {"gradient", "background"}, {"texture", "background"}, {"fill", "ink"},
     {"outline", "ink"},      {"hollow", "ink"},      {"shadow", "ink"},
@@ -65,6 +74,10 @@ const std::vector<CaptchaFamily> kFamilies = {
 // as before they existed, so the published sets and their figures stay valid whichever
 // families are allowed, and allowing or excluding one of them changes no other.
 bool own_stream(const std::string& name) { return name == "weight" || name == "implode"; }
+
+// The share of captchas drawn in handwriting when handwriting_dir is given and it is allowed.
+// Handwriting draws from a stream of its own too (family_stream), whether and which digits.
+constexpr double kHandwritingShare = 0.15;
 
 Rng family_stream(const std::string& name, uint64_t seed, uint64_t index) {
   uint64_t key = 0x5EED0F57B0CE11ULL;  // weight's, as it was when it was the only one
@@ -189,6 +202,38 @@ cv::Mat glyph_mask(Rng& rng, const CaptchaGenerator::Font* font, char digit, int
   const cv::Rect box = cv::boundingRect(canvas);
   if (box.empty()) return cv::Mat::zeros(height, height / 2 + 1, CV_8UC1);
   return canvas(box).clone();
+}
+
+// The handwritten digits of `dir`'s train split, cropped to their ink. Throws
+// std::runtime_error (from load_idx_split) for a missing or corrupt folder, and when a digit has
+// no images.
+std::shared_ptr<const HandwrittenDigits> load_handwriting(const std::filesystem::path& dir) {
+  const Dataset train = load_idx_split(dir, "train");
+  auto out = std::make_shared<HandwrittenDigits>();
+  const auto images = train.images.contiguous();
+  const auto labels = train.labels.contiguous();
+  const int rows = int(images.size(1)), cols = int(images.size(2));
+  const auto* pixels = images.data_ptr<uint8_t>();
+  const auto* label = labels.data_ptr<int64_t>();
+  for (int64_t i = 0; i < train.size(); ++i) {
+    const cv::Mat image(rows, cols, CV_8UC1, const_cast<uint8_t*>(pixels + i * rows * cols));
+    const cv::Rect box = cv::boundingRect(image);
+    if (!box.empty()) out->digits[size_t(label[i])].push_back(image(box).clone());
+  }
+  for (int d = 0; d < 10; ++d)
+    if (out->digits[size_t(d)].empty())
+      throw std::runtime_error(dir.string() + ": its train split has no handwritten " + std::to_string(d));
+  return out;
+}
+
+// One of the handwritten `digit`s, `height` pixels tall, as a tight coverage mask.
+cv::Mat handwritten_mask(Rng& rng, const HandwrittenDigits& hand, char digit, int height) {
+  const auto& choices = hand.digits[size_t(digit - '0')];
+  const cv::Mat& src = choices[rng.next() % choices.size()];
+  const int width = std::max(1, int(std::lround(double(src.cols) * height / src.rows)));
+  cv::Mat out;
+  cv::resize(src, out, cv::Size(width, height), 0, 0, height < src.rows ? cv::INTER_AREA : cv::INTER_LINEAR);
+  return out;
 }
 
 struct Glyph {
@@ -361,6 +406,8 @@ void validate(const CaptchaOptions& o) {
     if (contains(o.exclude, name))
       throw std::invalid_argument("captcha style family '" + name + "' is both excluded and required");
   }
+  if (contains(o.require, "handwriting") && o.handwriting_dir.empty())
+    throw std::invalid_argument("captcha style family 'handwriting' is required but no handwriting folder is given");
 }
 
 const std::vector<std::string>& extra_font_dirs() {
@@ -480,8 +527,14 @@ CaptchaGenerator::CaptchaGenerator(CaptchaOptions options) : options_(std::move(
   for (const auto& font : find_captcha_fonts(options_.font_dir))
     if (allowed(font.family) && (other_fonts || font.family != "ttf-other")) fonts_.push_back(font);
 
+  // Handwriting is not picked with the fonts: its own stream decides (generate).
+  handwriting_required_ = contains(options_.require, "handwriting");
+  if (!options_.handwriting_dir.empty() && allowed("handwriting"))
+    handwriting_ = load_handwriting(options_.handwriting_dir);
+
   // Fonts: the required ones, else every allowed family that has files (Hershey always has).
   auto req_fonts = required_in("font");
+  req_fonts.erase(std::remove(req_fonts.begin(), req_fonts.end(), "handwriting"), req_fonts.end());
   for (const auto& f : req_fonts)
     if (f != "hershey" && std::none_of(fonts_.begin(), fonts_.end(), [&](const Font& x) { return x.family == f; }))
       throw std::runtime_error("captcha font family '" + f + "' is required but no such font was found under " +
@@ -555,6 +608,17 @@ Captcha CaptchaGenerator::generate(uint64_t index, const std::string& digits) co
   }
   used.insert(effects.begin(), effects.end());
   const auto on = [&](const char* name) { return effects.count(name) > 0; };
+  // Handwriting: its own stream decides whether, and picks the digits; the font drawn for the
+  // main stream is then not used.
+  std::optional<Rng> hand;
+  if (handwriting_) {
+    hand.emplace(family_stream("handwriting", options_.seed, index));
+    if (!handwriting_required_ && !hand->chance(kHandwritingShare)) hand.reset();
+  }
+  if (hand) {
+    used.erase(font_family);
+    used.insert("handwriting");
+  }
 
   std::vector<const Font*> family_fonts;
   for (const auto& f : fonts_)
@@ -582,8 +646,9 @@ Captcha CaptchaGenerator::generate(uint64_t index, const std::string& digits) co
     const Font* font = captcha_font;
     if (mixed_faces && !family_fonts.empty()) font = family_fonts[rng.next() % family_fonts.size()];
     const int h = std::max(6, int(char_h * rng.uniform(0.82, 1.18)));
-    cv::Mat mask = transform_glyph(rng, glyph_mask(rng, font, digits[size_t(i)], h), digits[size_t(i)],
-                                   options_.mirror_confusing_leans);
+    const cv::Mat drawn = hand ? handwritten_mask(*hand, *handwriting_, digits[size_t(i)], h)
+                               : glyph_mask(rng, font, digits[size_t(i)], h);
+    cv::Mat mask = transform_glyph(rng, drawn, digits[size_t(i)], options_.mirror_confusing_leans);
     Glyph g;
     g.fill_colour = one_colour ? text_colour : colour_in(rng, ink_lo, ink_hi);
     if (ink == "fill") {

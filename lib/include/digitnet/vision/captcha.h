@@ -11,7 +11,8 @@
 //               packages in more_font_dirs(): monospace faces with slashed and dotted zeros,
 //               rounded, condensed, old-style figures, handwriting, decorative), ttf-other (any
 //               other TrueType file under font_dir, only when asked for); all but Hershey drawn
-//               through cv::freetype
+//               through cv::freetype; handwriting (MNIST-like handwritten digits from the
+//               train split of handwriting_dir, only when it is given: 15% of captchas)
 //   background  solid, gradient, texture
 //   ink         fill, outline (filled, with a contrasting rim), hollow (rim only), shadow
 //               (an extruded 3D copy behind the face)
@@ -33,6 +34,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -73,11 +75,19 @@ struct CaptchaOptions {
   // the other digit (see transform_glyph in captcha.cpp). 0 draws turns alike both ways, as the
   // shipped model was trained; bench/BENCHMARKS.md has what 0.5 and 1 did.
   double mirror_confusing_leans = 0.0;
+  // An MNIST-like IDX folder (scripts/get-data.sh's data/mnist): with it, the handwriting
+  // family draws each digit of 15% of captchas (all of them when required) as one of the
+  // handwritten digits of its train split; its test split is never read. It draws from a
+  // random stream of its own, so every captcha that does not use it keeps its pixels. Empty:
+  // no handwriting family.
+  std::filesystem::path handwriting_dir;
 };
 
 // Throws std::invalid_argument naming the option for sizes outside 16..2048 pixels, lengths
 // outside 1..16 or min > max, unknown family names, or a family both excluded and required.
 void validate(const CaptchaOptions& options);
+
+struct HandwrittenDigits;  // the train split of handwriting_dir, per digit
 
 struct Captcha {
   cv::Mat image;                      // CV_8UC3, BGR
@@ -89,7 +99,9 @@ class CaptchaGenerator {
  public:
   // Validates the options and finds the TrueType fonts. Without fonts (or without OpenCV's
   // freetype module) every font family falls back to Hershey faces, unless a TrueType family
-  // is required: then it throws std::runtime_error saying what to install.
+  // is required: then it throws std::runtime_error saying what to install. Loads the
+  // handwritten digits of handwriting_dir (std::runtime_error when the folder is missing or
+  // corrupt); handwriting required without handwriting_dir is a std::invalid_argument.
   explicit CaptchaGenerator(CaptchaOptions options);
 
   // Captcha number `index` of this generator's seed. Thread-safe.
@@ -113,6 +125,8 @@ class CaptchaGenerator {
   std::vector<std::string> allowed_fonts_;     // font families that may be picked
   std::vector<std::string> allowed_backgrounds_, allowed_inks_;
   std::vector<std::string> optional_;          // warps, noises, finishes that may be applied
+  std::shared_ptr<const HandwrittenDigits> handwriting_;  // null without handwriting_dir
+  bool handwriting_required_ = false;
 };
 
 // The folders (named as Debian's font packages name them under /usr/share/fonts) whose faces

@@ -46,6 +46,7 @@ struct CaptchaTaskOptions {
   std::filesystem::path font_dir = "/usr/share/fonts";
   bool other_fonts = false;  // CaptchaOptions::other_fonts
   double mirror_confusing_leans = 0.0;  // CaptchaOptions::mirror_confusing_leans
+  std::filesystem::path handwriting_dir;  // CaptchaOptions::handwriting_dir
   // Start from `init_checkpoint`'s weights (its model options win) instead of random ones.
   // Fine-tuning: with `finetune_dir`, train on the labelled real captchas there
   // (list_labelled_captchas), with augmentation, mixed with synthetic ones; a fifth of the real
