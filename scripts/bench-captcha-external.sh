@@ -3,11 +3,11 @@
 # generator copies: Gregwar/Captcha and PEAR Text_CAPTCHA (PHP), django-simple-captcha
 # (Python), GD::SecurityImage (Perl; plain, and scrambled: characters scattered one by one) and
 # Authen::Captcha (Perl), svg-captcha, captchapng and node-captcha-generator (Node; handwritten
-# MNIST digits), simple_captcha2 (Ruby on Rails, through ImageMagick), each with its own fonts
-# and defaults, digits only. Tesseract OCR (digits only, one text line) reads the same files as
-# the reference. digitnet reads each folder as `digitnet-eval --task captcha` does by default
-# (three views, --length auto); the columns "any length" and "one view only" show what settling
-# the folder's length and the views add.
+# MNIST training digits, and again drawing MNIST's test digits), simple_captcha2 (Ruby on Rails,
+# through ImageMagick), each with its own fonts and defaults, digits only. Tesseract OCR (digits
+# only, one text line) reads the same files as the reference. digitnet reads each folder as
+# `digitnet-eval --task captcha` does by default (three views, --length auto); the columns "any
+# length" and "one view only" show what settling the folder's length and the views add.
 # The last row, upright-web, is no generator and not blind: plain upright numbers in Roboto, Open
 # Sans, Cantarell, Lato, DejaVu and Liberation drawn by Pillow, faces the renderer draws too; it
 # shows whether the plainest 1s and 7s of common web faces read right.
@@ -83,6 +83,10 @@ make_set svg-captcha env NODE_PATH="$node_dir/node_modules" node "$gen/svg_captc
 make_set captchapng env NODE_PATH="$node_dir/node_modules" node "$gen/captchapng.js" "$count" "$root/captchapng" "$seed"
 make_set node-captcha-generator env NODE_PATH="$node_dir/node_modules" node "$gen/node_captcha_generator.js" "$count" \
   "$root/node-captcha-generator" "$seed"
+# The same generator drawing MNIST's official test digits, which no model here trains on.
+bash scripts/get-data.sh >&2
+make_set node-captcha-generator-t10k env DIGITS_FROM=data/mnist NODE_PATH="$node_dir/node_modules" node \
+  "$gen/node_captcha_generator.js" "$count" "$root/node-captcha-generator-t10k" "$seed"
 make_set simple-captcha ruby "$gen/simple_captcha.rb" "$count" "$root/simple-captcha" "$seed"
 make_set upright-web /usr/bin/python3 "$gen/upright_fonts.py" "$count" "$root/upright-web" "$seed"
 for f in "$root"/svg-captcha/*.svg; do
@@ -104,7 +108,7 @@ tesseract_accuracy() {
 echo "| generator | captchas | digitnet whole-string | digitnet characters | wrong length | length settled (read again) | any length | one view only | tesseract whole-string |"
 echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
 for name in gregwar django-simple securityimage securityimage-scrambled svg-captcha captchapng authen-captcha \
-  text-captcha simple-captcha node-captcha-generator upright-web; do
+  text-captcha simple-captcha node-captcha-generator node-captcha-generator-t10k upright-web; do
   eval_json() {
     build/release/bin/digitnet-eval --task captcha --checkpoint "$checkpoint" --data-dir "$root/$name" \
       --json "$@" 2>/dev/null || true

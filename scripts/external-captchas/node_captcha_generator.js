@@ -2,12 +2,28 @@
 // 5 handwritten digits cut from the MNIST training images the package ships, each scaled to
 // 80-200 pixels, turned and cropped, set side by side and resized to 450x200; written as BMP,
 // as its save() does. Math.random is replaced by a seeded generator so that a seed gives the
-// same files.
-//   node node_captcha_generator.js COUNT OUT_DIR SEED   (node-captcha-generator where node finds it)
+// same files. With DIGITS_FROM=DIR (an MNIST folder, e.g. data/mnist) it draws DIR's official
+// test digits (t10k) instead of the package's training ones: handwriting that a model trained on
+// MNIST's training split has never seen.
+//   [DIGITS_FROM=DIR] node node_captcha_generator.js COUNT OUT_DIR SEED
+//   (node-captcha-generator where node finds it)
 'use strict';
+const fs = require('fs');
 const path = require('path');
+const zlib = require('zlib');
 const { count, out } = require('./seeded')('node_captcha_generator.js');
 const Captcha = require('node-captcha-generator');
+
+if (process.env.DIGITS_FROM) {
+  const read = (name) => {
+    const file = path.join(process.env.DIGITS_FROM, name);
+    return fs.existsSync(file) ? fs.readFileSync(file) : zlib.gunzipSync(fs.readFileSync(`${file}.gz`));
+  };
+  const mnist = require('node-captcha-generator/dist/mnist');  // the package's one digit source
+  mnist.dataFileBuffer = read('t10k-images-idx3-ubyte');
+  mnist.labelFileBuffer = read('t10k-labels-idx1-ubyte');
+  mnist.length = mnist.labelFileBuffer.length - 8;
+}
 
 const write = (i) => {
   if (i >= count) return;
