@@ -207,7 +207,7 @@ cv::Mat glyph_mask(Rng& rng, const CaptchaGenerator::Font* font, char digit, int
 // The handwritten digits of `dir`'s train split, cropped to their ink. Throws
 // std::runtime_error (from load_idx_split) for a missing or corrupt folder, and when a digit has
 // no images.
-std::shared_ptr<const HandwrittenDigits> load_handwriting(const std::filesystem::path& dir) {
+std::shared_ptr<const HandwrittenDigits> read_handwriting(const std::filesystem::path& dir) {
   const Dataset train = load_idx_split(dir, "train");
   auto out = std::make_shared<HandwrittenDigits>();
   const auto images = train.images.contiguous();
@@ -224,6 +224,19 @@ std::shared_ptr<const HandwrittenDigits> load_handwriting(const std::filesystem:
     if (out->digits[size_t(d)].empty())
       throw std::runtime_error(dir.string() + ": its train split has no handwritten " + std::to_string(d));
   return out;
+}
+
+// read_handwriting, once per folder while any generator holds it: a training run builds a
+// generator for training, validation and each held-out family, all from one folder.
+std::shared_ptr<const HandwrittenDigits> load_handwriting(const std::filesystem::path& dir) {
+  static std::mutex mutex;
+  static std::map<std::string, std::weak_ptr<const HandwrittenDigits>> loaded;
+  const std::string key = std::filesystem::absolute(dir).lexically_normal().string();
+  std::lock_guard<std::mutex> lock(mutex);
+  if (auto held = loaded[key].lock()) return held;
+  auto digits = read_handwriting(dir);
+  loaded[key] = digits;
+  return digits;
 }
 
 // One of the handwritten `digit`s, `height` pixels tall, as a tight coverage mask.
