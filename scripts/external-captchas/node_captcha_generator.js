@@ -20,8 +20,17 @@ if (process.env.DIGITS_FROM) {
     return fs.existsSync(file) ? fs.readFileSync(file) : zlib.gunzipSync(fs.readFileSync(`${file}.gz`));
   };
   const mnist = require('node-captcha-generator/dist/mnist');  // the package's one digit source
-  mnist.dataFileBuffer = read('t10k-images-idx3-ubyte');
-  mnist.labelFileBuffer = read('t10k-labels-idx1-ubyte');
+  try {
+    mnist.dataFileBuffer = read('t10k-images-idx3-ubyte');
+    mnist.labelFileBuffer = read('t10k-labels-idx1-ubyte');
+  } catch (err) {
+    console.error(`node_captcha_generator.js: DIGITS_FROM: ${err.message}`);
+    process.exit(1);
+  }
+  if (mnist.labelFileBuffer.length <= 8 || mnist.dataFileBuffer.length < 16 + 784 * (mnist.labelFileBuffer.length - 8)) {
+    console.error(`node_captcha_generator.js: DIGITS_FROM: ${process.env.DIGITS_FROM} holds no matching t10k images and labels`);
+    process.exit(1);
+  }
   mnist.length = mnist.labelFileBuffer.length - 8;
 }
 
