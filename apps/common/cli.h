@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "digitnet/checkpoint.h"
+#include "digitnet/device.h"
 
 namespace digitnet::cli {
 
@@ -22,7 +23,9 @@ constexpr int kFailure = 1;  // runtime failure: missing file, bad checkpoint, n
 constexpr int kUsage = 2;    // unknown flag, missing or bad value
 
 // Runs an app body and turns exceptions into one line on stderr and an exit code.
+// First it sets the allocator to keep freed memory (keep_freed_memory, device.h).
 inline int run(const char* app, const std::function<int()>& body) {
+  keep_freed_memory();
   try {
     return body();
   } catch (const cxxopts::exceptions::exception& e) {

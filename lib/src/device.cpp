@@ -4,8 +4,22 @@
 #include <torch/torch.h>
 #include <torch/utils.h>
 
+#include <cstdlib>
 #include <stdexcept>
 #include <thread>
+
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+
+// A sanitizer's allocator replaces glibc's and ignores mallopt.
+#if defined(__SANITIZE_ADDRESS__)
+#define DIGITNET_SANITIZED_ALLOCATOR 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define DIGITNET_SANITIZED_ALLOCATOR 1
+#endif
+#endif
 
 #ifdef __linux__
 #include <sched.h>
@@ -56,6 +70,20 @@ void use_channels_last(torch::nn::Module& module) {
     nhwc.copy_(p);
     p.set_data(nhwc);
   }
+}
+
+bool keep_freed_memory() {
+#if defined(__GLIBC__) && !defined(DIGITNET_SANITIZED_ALLOCATOR)
+  const auto set = [](int param, int value, const char* env) {
+    if (std::getenv(env) == nullptr) mallopt(param, value);
+  };
+  set(M_MMAP_THRESHOLD, 32 << 20, "MALLOC_MMAP_THRESHOLD_");
+  set(M_TRIM_THRESHOLD, 1 << 30, "MALLOC_TRIM_THRESHOLD_");
+  set(M_TOP_PAD, 256 << 20, "MALLOC_TOP_PAD_");
+  return true;
+#else
+  return false;
+#endif
 }
 
 void seed_everything(uint64_t seed) {

@@ -28,6 +28,19 @@ int configure_threads(int requested);
 // with flatten()/reshape(), not view(). Call it before an optimizer is built.
 void use_channels_last(torch::nn::Module& module);
 
+// Keeps the memory LibTorch frees for reuse instead of handing it back to the kernel.
+// glibc's malloc returns a freed block above its mmap threshold (128 KiB, raised as it
+// learns, 32 MiB at most) and a free heap top above its trim threshold to the kernel at once.
+// LibTorch frees and allocates its activation buffers every batch, so every batch faulted
+// them back in page by page: on a 2-core VM digitnet-eval spent three quarters of its time in
+// the kernel and read 1,000 captchas (three views) in 18-20 s instead of 4-5, and a captcha
+// training epoch took 188 s instead of 106 (bench/BENCHMARKS.md, "Memory reuse").
+// Sets M_MMAP_THRESHOLD to 32 MiB, M_TRIM_THRESHOLD to 1 GiB and M_TOP_PAD to 256 MiB, each
+// unless the user set its MALLOC_..._ environment variable; peak resident memory grows by
+// about 10%. Every app calls it first (cli::run). Returns false where it can change nothing:
+// another C library, or a sanitizer's allocator.
+bool keep_freed_memory();
+
 // Seeds LibTorch's CPU and CUDA generators.
 void seed_everything(uint64_t seed);
 
