@@ -2,7 +2,7 @@
 # Reproduces models/captcha.pt and models/captcha-metrics.json: CaptchaNet trained by
 # `digitnet-train --task captcha` on endless synthetic captchas, with the default held-out style
 # families (freefont, grid, perspective) never seen in training and scored separately.
-# Five stages, each run resumable (the log shows every epoch); times on 2 quiet CPU cores:
+# Six stages, each run resumable (the log shows every epoch); times on 2 quiet CPU cores:
 #   1. 60 epochs from random weights on the renderer's first styles (the later families
 #      excluded): about 85 minutes, runs/captcha-stage1;
 #   2. 25 epochs from stage 1's weights on every style but framing and more (the latest
@@ -16,6 +16,9 @@
 #   5. three runs of 15 epochs from that soup that mirror half of the 1s leaning clockwise and
 #      the 7s leaning anticlockwise (`--mirror-1-7 0.5`: such leans draw the other digit), about
 #      22 minutes each, averaged with it: runs/captcha-soup3.
+#   6. two runs of 15 epochs from that soup that also draw 15% of captchas with MNIST's
+#      handwritten training digits (`--handwriting data/mnist`, from scripts/get-data.sh), about
+#      25 minutes each; their mean, without the soup, is the model: runs/captcha-soup4.
 #   scripts/train-captcha.sh [--resume]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -74,7 +77,15 @@ if [ ! -e runs/captcha-soup3/model.pt ]; then
   build/release/bin/digitnet-train --task captcha --out runs/captcha-soup3 \
     --average runs/captcha-soup2/model.pt,runs/captcha-stage5s9/model.pt,runs/captcha-stage5s11/model.pt,runs/captcha-stage5s12/model.pt
 fi
+[ -d data/mnist ] || bash scripts/get-data.sh >&2
+sixth=(--init runs/captcha-soup3/model.pt --epochs 15 --lr 0.0015 --mirror-1-7 0.5 --handwriting data/mnist)
+stage runs/captcha-stage6h13 "${sixth[@]}" --seed 13
+stage runs/captcha-stage6h14 "${sixth[@]}" --seed 14
+if [ ! -e runs/captcha-soup4/model.pt ]; then
+  build/release/bin/digitnet-train --task captcha --out runs/captcha-soup4 \
+    --average runs/captcha-stage6h13/model.pt,runs/captcha-stage6h14/model.pt
+fi
 mkdir -p models
-cp runs/captcha-soup3/model.pt models/captcha.pt
-cp runs/captcha-soup3/metrics.json models/captcha-metrics.json
+cp runs/captcha-soup4/model.pt models/captcha.pt
+cp runs/captcha-soup4/metrics.json models/captcha-metrics.json
 echo "wrote models/captcha.pt ($(du -h models/captcha.pt | cut -f1)) and models/captcha-metrics.json" >&2
