@@ -114,3 +114,9 @@ TEST(DeviceTest, FreedMemoryIsReusedNotFaultedInAgain) {
   const long pages = kRounds * 3 * static_cast<long>(kBlock / kPage);
   EXPECT_LT(minor_faults() - before, pages / 20) << "of " << pages << " pages touched";
 }
+
+TEST(DeviceTest, KeepingFreedMemoryCanBeTurnedOff) {
+  setenv("DIGITNET_KEEP_FREED_MEMORY", "0", 1);
+  EXPECT_FALSE(digitnet::keep_freed_memory());
+  unsetenv("DIGITNET_KEEP_FREED_MEMORY");
+}

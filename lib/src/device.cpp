@@ -74,6 +74,8 @@ void use_channels_last(torch::nn::Module& module) {
 
 bool keep_freed_memory() {
 #if defined(__GLIBC__) && !defined(DIGITNET_SANITIZED_ALLOCATOR)
+  const char* off = std::getenv("DIGITNET_KEEP_FREED_MEMORY");
+  if (off != nullptr && std::string(off) == "0") return false;
   const auto set = [](int param, int value, const char* env) {
     if (std::getenv(env) == nullptr) mallopt(param, value);
   };

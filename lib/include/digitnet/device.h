@@ -37,8 +37,9 @@ void use_channels_last(torch::nn::Module& module);
 // training epoch took 188 s instead of 106 (bench/BENCHMARKS.md, "Memory reuse").
 // Sets M_MMAP_THRESHOLD to 32 MiB, M_TRIM_THRESHOLD to 1 GiB and M_TOP_PAD to 256 MiB, each
 // unless the user set its MALLOC_..._ environment variable; peak resident memory grows by
-// about 10%. Every app calls it first (cli::run). Returns false where it can change nothing:
-// another C library, or a sanitizer's allocator.
+// 5-20%. DIGITNET_KEEP_FREED_MEMORY=0 leaves glibc's defaults (to compare). Every app calls it
+// first (cli::run). Returns false where it changes nothing: that variable, another C library,
+// or a sanitizer's allocator.
 bool keep_freed_memory();
 
 // Seeds LibTorch's CPU and CUDA generators.
