@@ -58,11 +58,9 @@ int main(int argc, char** argv) {
       ("grid", "digit images (default: tests/data/vision/heldout-digits.png)", cxxopts::value<std::string>())
       ("json", "print one JSON object")
       ("h,help", "show this help");
-    const auto args = opts.parse(argc, argv);
-    if (args.count("help")) {
-      std::cout << opts.help() << '\n';
-      return 0;
-    }
+    const auto parsed = digitnet::cli::parse(opts, argc, argv);
+    if (!parsed) return digitnet::cli::kOk;
+    const auto& args = *parsed;
     const int threads = digitnet::configure_threads(args["threads"].as<int>());
     std::cerr << digitnet::describe_device(torch::kCPU, threads) << '\n';
     const std::string grid = args.count("grid") ? args["grid"].as<std::string>()

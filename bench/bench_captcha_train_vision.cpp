@@ -39,11 +39,9 @@ int main(int argc, char** argv) {
       ("threads", "LibTorch threads (0: all cores)", cxxopts::value<int>()->default_value("0"))
       ("json", "print one JSON object")
       ("h,help", "show this help");
-    const auto args = opts.parse(argc, argv);
-    if (args.count("help")) {
-      std::cout << opts.help() << '\n';
-      return 0;
-    }
+    const auto parsed = digitnet::cli::parse(opts, argc, argv);
+    if (!parsed) return digitnet::cli::kOk;
+    const auto& args = *parsed;
     const int threads = digitnet::configure_threads(args["threads"].as<int>());
     std::cerr << digitnet::describe_device(torch::kCPU, threads) << '\n';
     digitnet::CaptchaTaskOptions o;

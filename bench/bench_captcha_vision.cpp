@@ -22,11 +22,9 @@ int main(int argc, char** argv) {
       ("threads", "render threads (0: all cores)", cxxopts::value<int>()->default_value("0"))
       ("json", "print one JSON object")
       ("h,help", "show this help");
-    const auto args = opts.parse(argc, argv);
-    if (args.count("help")) {
-      std::cout << opts.help() << '\n';
-      return 0;
-    }
+    const auto parsed = digitnet::cli::parse(opts, argc, argv);
+    if (!parsed) return digitnet::cli::kOk;
+    const auto& args = *parsed;
     const int64_t count = args["count"].as<int64_t>();
     int threads = args["threads"].as<int>();
     if (threads <= 0) threads = digitnet::available_cores();

@@ -34,11 +34,9 @@ int main(int argc, char** argv) {
       ("reps", "runs per variant (the best counts)", cxxopts::value<int>()->default_value("3"))
       ("json", "print one JSON object")
       ("h,help", "show this help");
-    const auto args = opts.parse(argc, argv);
-    if (args.count("help")) {
-      std::cout << opts.help() << '\n';
-      return 0;
-    }
+    const auto parsed = digitnet::cli::parse(opts, argc, argv);
+    if (!parsed) return digitnet::cli::kOk;
+    const auto& args = *parsed;
     const int reps = args["reps"].as<int>();
     if (reps < 1) throw std::invalid_argument("--reps must be at least 1");
     std::filesystem::path dir = args["data-dir"].as<std::string>();

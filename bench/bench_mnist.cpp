@@ -137,11 +137,9 @@ int main(int argc, char** argv) {
       ("skip-accuracy", "only the pipeline and evaluation speed")
       ("json", "print one JSON object")
       ("h,help", "show this help");
-    const auto args = opts.parse(argc, argv);
-    if (args.count("help")) {
-      std::cout << opts.help() << '\n';
-      return 0;
-    }
+    const auto parsed = digitnet::cli::parse(opts, argc, argv);
+    if (!parsed) return digitnet::cli::kOk;
+    const auto& args = *parsed;
     const auto data = digitnet::load_idx_folder(args["data-dir"].as<std::string>());
     const int cores = digitnet::configure_threads(args["threads"].as<int>());
     auto out = digitnet::Json::object().set("data", data.name).set("train_images", data.train.size()).set("cores", cores);

@@ -140,5 +140,10 @@ TEST(CamAppTest, UsageErrorsExitTwo) {
   EXPECT_EQ(run_app("digitnet-cam", "--smooth 0 --headless").code, 2);
   EXPECT_EQ(run_app("digitnet-cam", "--video a --url b --headless").code, 2);
   EXPECT_EQ(run_app("digitnet-cam", "--nope").code, 2);
-  EXPECT_EQ(run_app("digitnet-cam", "--help").code, 0);
+  const auto stray = run_app("digitnet-cam", "--headless stray");
+  EXPECT_EQ(stray.code, 2);
+  EXPECT_NE(stray.err.find("unexpected argument 'stray' (see --help)"), std::string::npos) << stray.err;
+  const auto help = run_app("digitnet-cam", "--help");
+  EXPECT_EQ(help.code, 0);
+  EXPECT_NE(help.out.find("Window keys: q or Esc quits"), std::string::npos) << help.out;
 }

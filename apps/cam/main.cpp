@@ -98,11 +98,9 @@ int main(int argc, char** argv) {
       ("device", "auto | cpu | cuda", cxxopts::value<std::string>()->default_value("cpu"))
       ("threads", "CPU threads for the model (0: all cores; 1 is fastest for the small batches of a frame, and OpenMP barriers stall when the cores are shared)", cxxopts::value<int>()->default_value("1"))
       ("h,help", "show this help");
-    const auto args = opts.parse(argc, argv);
-    if (args.count("help")) {
-      std::cout << opts.help() << "\nWindow keys: q or Esc quits, space pauses, s saves a snapshot.\n";
-      return digitnet::cli::kOk;
-    }
+    const auto parsed = digitnet::cli::parse(opts, argc, argv, "Window keys: q or Esc quits, space pauses, s saves a snapshot.\n");
+    if (!parsed) return digitnet::cli::kOk;
+    const auto& args = *parsed;
     const bool headless = args.count("headless") > 0;
     if (args.count("video") + args.count("url") > 1) throw std::invalid_argument("give only one of --video and --url");
     const int64_t max_frames = args["max-frames"].as<int64_t>();

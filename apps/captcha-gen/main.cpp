@@ -55,13 +55,9 @@ int main(int argc, char** argv) {
       ("threads", "generator threads (0: all cores)", cxxopts::value<int>()->default_value("0"))
       ("list-families", "print the style families and exit")
       ("h,help", "show this help");
-    const auto args = opts.parse(argc, argv);
-    if (args.count("help")) {
-      std::cout << opts.help() << '\n';
-      return digitnet::cli::kOk;
-    }
-    if (!args.unmatched().empty())
-      throw std::invalid_argument("unexpected argument '" + args.unmatched().front() + "' (see --help)");
+    const auto parsed = digitnet::cli::parse(opts, argc, argv);
+    if (!parsed) return digitnet::cli::kOk;
+    const auto& args = *parsed;
     if (args.count("list-families")) {
       for (const auto& f : digitnet::captcha_families()) std::cout << f.category << ' ' << f.name << '\n';
       return digitnet::cli::kOk;

@@ -9,6 +9,7 @@
 #include <exception>
 #include <functional>
 #include <iostream>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -41,6 +42,20 @@ inline int run(const char* app, const std::function<int()>& body) {
     std::cerr << app << ": error: unknown failure\n";
     return kFailure;
   }
+}
+
+// Parses the command line. With --help it prints the options, then `epilogue`, and returns
+// nothing: the caller exits 0. A stray word that no option takes is a usage error.
+inline std::optional<cxxopts::ParseResult> parse(cxxopts::Options& opts, int argc, const char* const* argv,
+                                                 const std::string& epilogue = "") {
+  auto args = opts.parse(argc, argv);
+  if (args.count("help")) {
+    std::cout << opts.help() << '\n' << epilogue;
+    return std::nullopt;
+  }
+  if (!args.unmatched().empty())
+    throw std::invalid_argument("unexpected argument '" + args.unmatched().front() + "' (see --help)");
+  return args;
 }
 
 // "2,4,6" -> {2, 4, 6}; throws std::invalid_argument naming the flag on anything else.

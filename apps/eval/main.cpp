@@ -122,13 +122,9 @@ int main(int argc, char** argv) {
       ("threads", "CPU threads (0: all cores)", cxxopts::value<int>()->default_value("0"))
       ("json", "print the results as one JSON object")
       ("h,help", "show this help");
-    const auto args = opts.parse(argc, argv);
-    if (args.count("help")) {
-      std::cout << opts.help() << '\n';
-      return digitnet::cli::kOk;
-    }
-    if (!args.unmatched().empty())
-      throw std::invalid_argument("unexpected argument '" + args.unmatched().front() + "'");
+    const auto parsed = digitnet::cli::parse(opts, argc, argv);
+    if (!parsed) return digitnet::cli::kOk;
+    const auto& args = *parsed;
     const int64_t top = args["top"].as<int64_t>();
     if (top < 1 || top > 10000) throw std::invalid_argument("--top must be between 1 and 10000");
     const auto task_name = args["task"].as<std::string>();

@@ -156,12 +156,12 @@ int main(int argc, char** argv) {
       ("inputs", "images or folders", cxxopts::value<std::vector<std::string>>())
       ("h,help", "show this help");
     opts.parse_positional({"inputs"});
-    const auto args = opts.parse(argc, argv);
-    if (args.count("help")) {
-      std::cout << opts.help() << "\nLimits: images above --max-megapixels (default 50) or files above --max-mb"
-                   " (default 256) are refused before decoding.\nExit code 1 if any file could not be read.\n";
-      return digitnet::cli::kOk;
-    }
+    const auto parsed = digitnet::cli::parse(opts, argc, argv,
+                                             "Limits: images above --max-megapixels (default 50) or files above --max-mb"
+                                             " (default 256) are refused before decoding.\n"
+                                             "Exit code 1 if any file could not be read.\n");
+    if (!parsed) return digitnet::cli::kOk;
+    const auto& args = *parsed;
     if (!args.count("inputs")) throw std::invalid_argument("give at least one IMAGE or DIR (see --help)");
     if (args.count("captcha")) {
       for (const char* flag : {"annotate", "dump-inputs"})

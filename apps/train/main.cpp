@@ -150,13 +150,9 @@ int main(int argc, char** argv) {
       ("threads", "CPU threads (0: all cores)", cxxopts::value<int>()->default_value("0"))
       ("json", "print a JSON summary on stdout at the end")
       ("h,help", "show this help");
-    const auto args = opts.parse(argc, argv);
-    if (args.count("help")) {
-      std::cout << opts.help() << '\n';
-      return digitnet::cli::kOk;
-    }
-    if (!args.unmatched().empty())
-      throw std::invalid_argument("unexpected argument '" + args.unmatched().front() + "'");
+    const auto parsed = digitnet::cli::parse(opts, argc, argv);
+    if (!parsed) return digitnet::cli::kOk;
+    const auto& args = *parsed;
     const auto task_name = args["task"].as<std::string>();
     if (task_name != "mnist" && task_name != "reader" && task_name != "captcha")
       throw std::invalid_argument("--task must be mnist, reader or captcha, not '" + task_name + "'");

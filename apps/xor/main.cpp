@@ -248,13 +248,9 @@ int main(int argc, char** argv) {
       ("threads", "CPU threads (0: all cores)", cxxopts::value<int>()->default_value("0"))
       ("json", "print the results as one JSON object")
       ("h,help", "show this help");
-    const auto args = opts.parse(argc, argv);
-    if (args.count("help")) {
-      std::cout << opts.help() << '\n';
-      return digitnet::cli::kOk;
-    }
-    if (!args.unmatched().empty())
-      throw std::invalid_argument("unexpected argument '" + args.unmatched().front() + "' (see --help)");
+    const auto parsed = digitnet::cli::parse(opts, argc, argv);
+    if (!parsed) return digitnet::cli::kOk;
+    const auto& args = *parsed;
     const int threads = digitnet::configure_threads(args["threads"].as<int>());
     const auto device = digitnet::select_device(args["device"].as<std::string>());
     std::cerr << digitnet::describe_device(device, threads) << '\n';
