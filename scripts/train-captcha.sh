@@ -16,9 +16,9 @@
 #   5. three runs of 15 epochs from that soup that mirror half of the 1s leaning clockwise and
 #      the 7s leaning anticlockwise (`--mirror-1-7 0.5`: such leans draw the other digit), about
 #      22 minutes each, averaged with it: runs/captcha-soup3.
-#   6. two runs of 15 epochs from that soup that also draw 15% of captchas with MNIST's
-#      handwritten training digits (`--handwriting data/mnist`, from scripts/get-data.sh), about
-#      25 minutes each; their mean, without the soup, is the model: runs/captcha-soup4.
+#   6. four runs of 15 epochs from that soup (seeds 13-16) that also draw 15% of captchas with
+#      MNIST's handwritten training digits (`--handwriting data/mnist`, from scripts/get-data.sh),
+#      24-27 minutes each; their mean, without the soup, is the model: runs/captcha-soup4.
 #   scripts/train-captcha.sh [--resume]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -79,11 +79,13 @@ if [ ! -e runs/captcha-soup3/model.pt ]; then
 fi
 [ -d data/mnist ] || bash scripts/get-data.sh >&2
 sixth=(--init runs/captcha-soup3/model.pt --epochs 15 --lr 0.0015 --mirror-1-7 0.5 --handwriting data/mnist)
-stage runs/captcha-stage6h13 "${sixth[@]}" --seed 13
-stage runs/captcha-stage6h14 "${sixth[@]}" --seed 14
+sixth_runs=()
+for seed in 13 14 15 16; do
+  stage "runs/captcha-stage6h$seed" "${sixth[@]}" --seed "$seed"
+  sixth_runs+=("runs/captcha-stage6h$seed/model.pt")
+done
 if [ ! -e runs/captcha-soup4/model.pt ]; then
-  build/release/bin/digitnet-train --task captcha --out runs/captcha-soup4 \
-    --average runs/captcha-stage6h13/model.pt,runs/captcha-stage6h14/model.pt
+  build/release/bin/digitnet-train --task captcha --out runs/captcha-soup4 --average "$(IFS=,; echo "${sixth_runs[*]}")"
 fi
 mkdir -p models
 cp runs/captcha-soup4/model.pt models/captcha.pt
