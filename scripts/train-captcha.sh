@@ -84,8 +84,11 @@ for seed in 13 14 15 16; do
   stage "runs/captcha-stage6h$seed" "${sixth[@]}" --seed "$seed"
   sixth_runs+=("runs/captcha-stage6h$seed/model.pt")
 done
-if [ ! -e runs/captcha-soup4/model.pt ]; then
-  build/release/bin/digitnet-train --task captcha --out runs/captcha-soup4 --average "$(IFS=,; echo "${sixth_runs[*]}")"
+sixth_list=$(IFS=,; echo "${sixth_runs[*]}")
+# A soup of other runs (the two-run mean shipped before) is made again from these.
+if ! grep -qF "\"averaged_from\": \"$sixth_list\"" runs/captcha-soup4/metrics.json 2>/dev/null; then
+  rm -rf runs/captcha-soup4
+  build/release/bin/digitnet-train --task captcha --out runs/captcha-soup4 --average "$sixth_list"
 fi
 mkdir -p models
 cp runs/captcha-soup4/model.pt models/captcha.pt
