@@ -16,9 +16,9 @@
 #   5. three runs of 15 epochs from that soup that mirror half of the 1s leaning clockwise and
 #      the 7s leaning anticlockwise (`--mirror-1-7 0.5`: such leans draw the other digit), about
 #      22 minutes each, averaged with it: runs/captcha-soup3.
-#   6. four runs of 15 epochs from that soup (seeds 13-16) that also draw 15% of captchas with
+#   6. seven runs of 15 epochs from that soup (seeds 13-19) that also draw 15% of captchas with
 #      MNIST's handwritten training digits (`--handwriting data/mnist`, from scripts/get-data.sh),
-#      24-27 minutes each; their mean, without the soup, is the model: runs/captcha-soup4.
+#      24-28 minutes each; their mean, without the soup, is the model: runs/captcha-soup4.
 #   scripts/train-captcha.sh [--resume]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -80,12 +80,12 @@ fi
 [ -d data/mnist ] || bash scripts/get-data.sh >&2
 sixth=(--init runs/captcha-soup3/model.pt --epochs 15 --lr 0.0015 --mirror-1-7 0.5 --handwriting data/mnist)
 sixth_runs=()
-for seed in 13 14 15 16; do
+for seed in 13 14 15 16 17 18 19; do
   stage "runs/captcha-stage6h$seed" "${sixth[@]}" --seed "$seed"
   sixth_runs+=("runs/captcha-stage6h$seed/model.pt")
 done
 sixth_list=$(IFS=,; echo "${sixth_runs[*]}")
-# A soup of other runs (the two-run mean shipped before) is made again from these.
+# A soup of other runs (a smaller mean shipped before) is made again from these.
 if ! grep -qF "\"averaged_from\": \"$sixth_list\"" runs/captcha-soup4/metrics.json 2>/dev/null; then
   rm -rf runs/captcha-soup4
   build/release/bin/digitnet-train --task captcha --out runs/captcha-soup4 --average "$sixth_list"
