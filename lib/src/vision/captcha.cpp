@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -61,11 +62,14 @@ const std::vector<CaptchaFamily> kFamilies = {
     {"solid", "background"},
     {"gradient", "background"}, {"texture", "background"}, {"fill", "ink"},
     {"outline", "ink"},      {"hollow", "ink"},      {"shadow", "ink"},
+    {"zeros", "glyph"},      {"dotted", "glyph"},
     {"wave", "warp"},        {"perspective", "warp"}, {"elastic", "warp"},
-    {"implode", "warp"},
+    {"implode", "warp"},     {"tilt", "warp"},       {"scatter", "warp"},
     {"lines", "noise"},      {"curves", "noise"},    {"dots", "noise"},
     {"speckle", "noise"},    {"grid", "noise"},      {"particles", "noise"},
-    {"rings", "noise"},      {"blur", "finish"},     {"jpeg", "finish"},
+    {"rings", "noise"},      {"scribble", "noise"},  {"circles", "noise"},
+    {"erase", "noise"},
+    {"blur", "finish"},      {"jpeg", "finish"},
     {"binary", "finish"},    {"framing", "finish"},  {"weight", "finish"},
 };
 
@@ -73,7 +77,11 @@ const std::vector<CaptchaFamily> kFamilies = {
 // a stream of their own, one per family: a captcha that does not use them has the same pixels
 // as before they existed, so the published sets and their figures stay valid whichever
 // families are allowed, and allowing or excluding one of them changes no other.
-bool own_stream(const std::string& name) { return name == "weight" || name == "implode"; }
+bool own_stream(const std::string& name) {
+  static const std::set<std::string> later = {"weight", "implode", "zeros", "dotted", "tilt",
+                                              "scatter", "scribble", "circles", "erase"};
+  return later.count(name) > 0;
+}
 
 // The share of captchas drawn in handwriting when handwriting_dir is given and it is allowed.
 // Handwriting draws from a stream of its own too (family_stream), whether and which digits.
@@ -92,7 +100,8 @@ double family_probability(const std::string& name) {
       {"wave", 0.45}, {"perspective", 0.35}, {"lines", 0.35}, {"curves", 0.35}, {"dots", 0.3},
       {"speckle", 0.25}, {"grid", 0.12}, {"blur", 0.35}, {"jpeg", 0.3}, {"elastic", 0.3},
       {"particles", 0.2}, {"rings", 0.15}, {"binary", 0.12}, {"framing", 0.25}, {"weight", 0.25},
-      {"implode", 0.2}};
+      {"implode", 0.2}, {"zeros", 0.3}, {"dotted", 0.06}, {"tilt", 0.2}, {"scatter", 0.15},
+      {"scribble", 0.2}, {"circles", 0.15}, {"erase", 0.15}};
   return p.at(name);
 }
 
@@ -270,8 +279,11 @@ constexpr double kConfusingLean = 6.0;
 // other. `mirror` is the share of such glyphs that take the mirrored turn and shear instead
 // (CaptchaOptions::mirror_confusing_leans); only those glyphs draw the extra coin, so no
 // captcha without them changes, and with 0 none does.
-cv::Mat transform_glyph(Rng& rng, const cv::Mat& mask, char digit, double mirror) {
-  double angle = rng.uniform(-28, 28) * kPi / 180;
+// `turn` scales the glyph's own turn and `line_turn` (radians) is added to it: a tilted text
+// line (the tilt family) turns its glyphs with it, and each glyph less on its own.
+cv::Mat transform_glyph(Rng& rng, const cv::Mat& mask, char digit, double mirror, double turn = 1.0,
+                        double line_turn = 0.0) {
+  double angle = rng.uniform(-28, 28) * kPi / 180 * turn;
   const double sx = rng.uniform(0.8, 1.2);
   double shear = rng.chance(0.3) ? rng.uniform(-0.3, 0.3) : 0.0;
   // The clockwise lean of an upright stroke (y points down: a positive angle turns clockwise, a
@@ -280,6 +292,7 @@ cv::Mat transform_glyph(Rng& rng, const cv::Mat& mask, char digit, double mirror
   if (mirror > 0 && ((digit == '1' && lean > kConfusingLean) || (digit == '7' && lean < -kConfusingLean)) &&
       rng.chance(mirror))
     angle = -angle, shear = -shear;
+  angle += line_turn;
   // x' = R * [sx shear; 0 1] * (x - c), then shifted so that the result box starts at 0.
   const double ca = std::cos(angle), sa = std::sin(angle);
   const double a = ca * sx, b = ca * shear - sa, c = sa * sx, d = sa * shear + ca;
@@ -374,6 +387,128 @@ void draw_grid(Rng& rng, cv::Mat& img, const cv::Vec3b& colour) {
     cv::line(img, {x, 0}, {x + dx, img.rows}, c, thick, cv::LINE_8);
   }
   for (int y = oy; y < img.rows; y += step) cv::line(img, {0, y}, {img.cols, y}, c, thick, cv::LINE_8);
+}
+
+// The width of a mask's strokes: twice the largest distance from ink to paper.
+double stroke_width(const cv::Mat& mask) {
+  cv::Mat ink, dist;
+  cv::threshold(mask, ink, 127, 255, cv::THRESH_BINARY);
+  cv::distanceTransform(ink, dist, cv::DIST_L2, 3);
+  double most = 0;
+  cv::minMaxLoc(dist, nullptr, &most);
+  return std::max(1.0, 2 * most);
+}
+
+// A zero marked as monospace faces mark it, so that it is not an O: a dot (an upright oval) in
+// its middle, or a slash through it (`slash`). Counters too small to hold a mark stay empty.
+cv::Mat mark_zero(Rng& rng, const cv::Mat& zero, bool slash) {
+  const double sw = stroke_width(zero);
+  const double counter = std::min(zero.cols, zero.rows) - 2 * sw;
+  if (counter < 3) return zero;
+  cv::Mat out = zero.clone();
+  const cv::Point centre(zero.cols / 2, zero.rows / 2);
+  if (slash) {
+    const int t = std::max(1, int(std::lround(sw * rng.uniform(0.6, 1.0))));
+    cv::line(out, {int(zero.cols * 0.78), int(zero.rows * 0.16)}, {int(zero.cols * 0.22), int(zero.rows * 0.84)},
+             cv::Scalar(255), t, cv::LINE_AA);
+  } else {
+    const int rx = std::max(1, int(std::min(sw * rng.uniform(0.45, 0.8), counter * 0.3)));
+    const int ry = std::max(rx, int(std::min(sw * rng.uniform(0.6, 1.2), (zero.rows - 2 * sw) * 0.3)));
+    cv::ellipse(out, centre, {rx, ry}, 0, 0, 360, cv::Scalar(255), -1, cv::LINE_AA);
+  }
+  return out;
+}
+
+// A dot-matrix copy of a glyph: round dots of `radius` pixels, apart on a grid of `step`
+// pixels (at least 2 * radius + 2), wherever the glyph has ink within a quarter of a step (so
+// thin strokes keep their dots), a little jittered, as dot-matrix captcha faces draw digits.
+cv::Mat dot_matrix(Rng& rng, const cv::Mat& glyph, double step, int radius) {
+  cv::Mat mask;
+  const int reach = std::max(1, int(step / 4));
+  cv::dilate(glyph, mask, cv::getStructuringElement(cv::MORPH_ELLIPSE, {2 * reach + 1, 2 * reach + 1}));
+  const int pad = radius + 1;
+  cv::Mat out = cv::Mat::zeros(mask.rows + 2 * pad, mask.cols + 2 * pad, CV_8UC1);
+  const double ox = rng.uniform(0, step), oy = rng.uniform(0, step);
+  for (double y = oy; y < mask.rows; y += step)
+    for (double x = ox; x < mask.cols; x += step) {
+      if (mask.at<uchar>(int(y), int(x)) < 128) continue;
+      const double jx = rng.uniform(-0.1, 0.1) * step, jy = rng.uniform(-0.1, 0.1) * step;
+      cv::circle(out, {int(x + jx) + pad, int(y + jy) + pad}, radius, cv::Scalar(255), -1, cv::LINE_AA);
+    }
+  const cv::Rect box = cv::boundingRect(out);
+  return box.empty() ? mask : out(box).clone();
+}
+
+// A jagged or wavy line across most of the image: a random walk in height whose steps follow
+// the previous ones a little, like hand-drawn scribbles or lines bent by a distortion.
+void draw_scribble(Rng& rng, cv::Mat& img, const cv::Vec3b& colour, int thickness) {
+  const int w = img.cols, h = img.rows;
+  const int x0 = rng.integer(-w / 10, w / 4), x1 = rng.integer(3 * w / 4, w + w / 10);
+  const int step = rng.integer(2, 6);
+  const double jag = rng.uniform(0.2, 1.6), slope = rng.uniform(-0.3, 0.3) * h / w;
+  double y = rng.uniform(0.2, 0.8) * h, dy = 0;
+  std::vector<cv::Point> pts;
+  for (int x = x0; x <= x1; x += step) {
+    dy = 0.6 * dy + rng.uniform(-jag, jag);
+    y = std::clamp(y + slope * step + dy, 0.0, double(h - 1));
+    pts.emplace_back(x, int(y));
+  }
+  cv::polylines(img, pts, false, cv::Scalar(colour[0], colour[1], colour[2]), thickness, cv::LINE_AA);
+}
+
+// Loose circles and ellipses, mostly hollow and thin, a few small filled ones.
+void draw_circles(Rng& rng, cv::Mat& img, int count, const std::function<cv::Vec3b()>& colour) {
+  for (int i = 0; i < count; ++i) {
+    // One draw per statement: the order of a call's arguments differs between compilers.
+    const cv::Vec3b c = colour();
+    const bool filled = rng.chance(0.2);
+    const double r = (filled ? rng.uniform(0.03, 0.12) : rng.uniform(0.05, 0.35)) * img.rows;
+    const double aspect = rng.chance(0.6) ? 1.0 : rng.uniform(0.5, 1.5);
+    const cv::Point centre{rng.integer(0, img.cols - 1), rng.integer(0, img.rows - 1)};  // braces: in order
+    const double angle = rng.uniform(0, 180);
+    const int thickness = filled ? -1 : (rng.chance(0.75) ? 1 : 2);
+    cv::ellipse(img, centre, {std::max(1, int(r)), std::max(1, int(r * aspect))}, angle, 0, 360,
+                cv::Scalar(c[0], c[1], c[2]), thickness, cv::LINE_AA);
+  }
+}
+
+// How much of the ink survives at each pixel (0..1, CV_32FC1), for erase: soft stripes at any
+// angle, or low-frequency blotches, fading strokes down to `floor` in places.
+cv::Mat ink_fade(Rng& rng, cv::Size size) {
+  const double floor = rng.uniform(0.1, 0.55);
+  cv::Mat field(size, CV_32FC1);
+  if (rng.chance(0.5)) {
+    const double t = rng.uniform(0, kPi), period = rng.uniform(0.12, 0.45) * size.height;
+    const double phase = rng.uniform(0, 2 * kPi), sharp = rng.uniform(1, 4);
+    for (int y = 0; y < size.height; ++y) {
+      float* f = field.ptr<float>(y);
+      for (int x = 0; x < size.width; ++x) {
+        const double v = std::sin(2 * kPi * (x * std::cos(t) + y * std::sin(t)) / period + phase);
+        f[x] = float(std::clamp(0.5 + sharp * v, 0.0, 1.0));
+      }
+    }
+  } else {
+    const int cell = rng.integer(3, 10);
+    cv::Mat small(std::max(2, size.height / cell), std::max(2, size.width / cell), CV_32FC1);
+    for (int y = 0; y < small.rows; ++y)
+      for (int x = 0; x < small.cols; ++x) small.at<float>(y, x) = float(rng.uniform(-1.0, 2.0));
+    cv::resize(small, field, size, 0, 0, cv::INTER_CUBIC);
+    cv::min(cv::max(field, 0.0), 1.0, field);
+  }
+  field = field * (1 - floor) + floor;
+  return field;
+}
+
+// `mask` (placed at `tl`) times the fade field under it.
+cv::Mat faded(const cv::Mat& mask, cv::Point tl, const cv::Mat& fade) {
+  cv::Mat under(mask.size(), CV_32FC1, cv::Scalar(1.0));
+  const cv::Rect area = cv::Rect(tl, mask.size()) & cv::Rect(0, 0, fade.cols, fade.rows);
+  if (!area.empty()) fade(area).copyTo(under(area - tl));
+  cv::Mat m32, out;
+  mask.convertTo(m32, CV_32FC1);
+  cv::multiply(m32, under, m32);
+  m32.convertTo(out, CV_8UC1);
+  return out;
 }
 
 }  // namespace
@@ -572,7 +707,8 @@ CaptchaGenerator::CaptchaGenerator(CaptchaOptions options) : options_(std::move(
   allowed_backgrounds_ = exclusive("background", "solid");
   allowed_inks_ = exclusive("ink", "fill");
   for (const auto& f : kFamilies)
-    if ((f.category == "warp" || f.category == "noise" || f.category == "finish") && allowed(f.name))
+    if ((f.category == "glyph" || f.category == "warp" || f.category == "noise" || f.category == "finish") &&
+        allowed(f.name))
       optional_.push_back(f.name);
 }
 
@@ -652,8 +788,60 @@ Captcha CaptchaGenerator::generate(uint64_t index, const std::string& digits) co
   const bool rings_behind = on("rings") && rng.chance(0.7);
   if (rings_behind) draw_rings(rng, img, rng.chance(0.6) ? text_colour : colour_in(rng, dark ? 60 : 90, dark ? 160 : 190));
 
+  // The later families each draw from their own stream (own), so that a captcha without them
+  // keeps its pixels.
+  // Scribbles: wavy or jagged lines across the text, some behind it and the rest in front.
+  int scribbles_in_front = 0, scribble_thickness = 1;
+  const auto scribble_colour = [&](Rng& r) {
+    if (r.chance(0.45)) return text_colour;
+    const int lo = r.chance(0.7) ? ink_lo : 0;  // one draw after the other: the same on every compiler
+    const int hi = r.chance(0.7) ? ink_hi : 255;
+    return colour_in(r, lo, hi);
+  };
+  if (on("scribble")) {
+    Rng& r = own.at("scribble");
+    const int count = r.integer(2, 7), behind = r.integer(0, count);
+    scribble_thickness = r.chance(0.7) ? r.integer(1, 2) : r.integer(1, std::max(1, height / 16));
+    for (int i = 0; i < behind; ++i) draw_scribble(r, img, scribble_colour(r), scribble_thickness);
+    scribbles_in_front = count - behind;
+  }
+  // Erase: the paper shows through the ink, along thin cuts across it or in faded patches.
+  cv::Mat paper, fade;
+  bool cuts = false;
+  if (on("erase")) {
+    Rng& r = own.at("erase");
+    paper = img.clone();
+    if (r.chance(0.6)) fade = ink_fade(r, img.size());
+    cuts = fade.empty() || r.chance(0.4);
+  }
+  // Tilt: the text line turned as a whole, its glyphs with it and each less on its own, and
+  // smaller so that the line stays inside the image. Scatter: each glyph anywhere in the free
+  // height (also smaller, to leave some).
+  double size_scale = 1.0, own_turn = 1.0, line_turn = 0.0, glyph_line_turn = 0.0;
+  if (on("tilt")) {
+    Rng& r = own.at("tilt");
+    size_scale *= r.uniform(0.55, 0.85);
+    own_turn = r.uniform(0.0, 0.4);
+    line_turn = r.uniform(5, 20) * kPi / 180 * (r.chance(0.5) ? 1 : -1);
+  }
+  if (on("scatter")) size_scale *= own.at("scatter").uniform(0.7, 0.9);
+  const bool zero_slash = on("zeros") && own.at("zeros").chance(0.4);
+
   // Characters: glyph masks, transformed, with their colours.
-  const int char_h = std::max(8, int(height * rng.uniform(0.45, 0.72)));
+  const int char_h = std::max(8, int(height * rng.uniform(0.45, 0.72) * size_scale));
+  if (line_turn != 0.0) {  // the glyphs turn with the line as far as a line of about a third of the width may
+    const double room_y = (height - 1.15 * char_h) / 2;
+    const double most = room_y > 0 ? std::atan(room_y / (0.35 * width)) : 0.0;
+    glyph_line_turn = std::clamp(line_turn, -most, most);
+  }
+  double dot_step = 0;
+  int dot_radius = 0;
+  if (on("dotted")) {
+    Rng& r = own.at("dotted");
+    dot_step = char_h * r.uniform(0.08, 0.14);
+    dot_radius = std::max(1, int(std::lround(dot_step * r.uniform(0.25, 0.4))));
+    dot_step = std::max(dot_step, 2.0 * dot_radius + 2);
+  }
   std::vector<Glyph> glyphs;
   for (int i = 0; i < n; ++i) {
     const Font* font = captcha_font;
@@ -661,7 +849,10 @@ Captcha CaptchaGenerator::generate(uint64_t index, const std::string& digits) co
     const int h = std::max(6, int(char_h * rng.uniform(0.82, 1.18)));
     const cv::Mat drawn = hand ? handwritten_mask(*hand, *handwriting_, digits[size_t(i)], h)
                                : glyph_mask(rng, font, digits[size_t(i)], h);
-    cv::Mat mask = transform_glyph(rng, drawn, digits[size_t(i)], options_.mirror_confusing_leans);
+    const cv::Mat marked = on("zeros") && digits[size_t(i)] == '0' ? mark_zero(own.at("zeros"), drawn, zero_slash) : drawn;
+    cv::Mat mask =
+        transform_glyph(rng, marked, digits[size_t(i)], options_.mirror_confusing_leans, own_turn, glyph_line_turn);
+    if (on("dotted")) mask = dot_matrix(own.at("dotted"), mask, dot_step, dot_radius);
     Glyph g;
     g.fill_colour = one_colour ? text_colour : colour_in(rng, ink_lo, ink_hi);
     if (ink == "fill") {
@@ -737,25 +928,52 @@ Captcha CaptchaGenerator::generate(uint64_t index, const std::string& digits) co
     total *= fit;
   }
   double x = margin + rng.uniform(0, std::max(0.0, room - total));
+  const double line_centre = x + total / 2;
+  if (line_turn != 0.0) {  // the line itself turns as far as the glyphs' height leaves room
+    int tallest = 0;
+    for (const auto& g : glyphs) tallest = std::max(tallest, (g.rim.empty() ? g.fill : g.rim).rows);
+    const double room_y = (height - tallest) / 2.0;
+    const double most = room_y > 0 && total > 0 ? std::atan(room_y / (total / 2)) : 0.0;
+    line_turn = std::clamp(line_turn, -most, most);
+  }
   const double baseline_y = height / 2.0 + rng.uniform(-0.08, 0.08) * height;
   cv::Rect text_box;  // the glyphs' union, before warps
   for (int i = 0; i < n; ++i) {
     Glyph& g = glyphs[size_t(i)];
     const cv::Mat& outer = g.rim.empty() ? g.fill : g.rim;
     const double slack = std::max(0.0, (height - outer.rows) / 2.0);
-    const int cy = int(baseline_y + rng.uniform(-0.6, 0.6) * std::min(slack, height * 0.18));
+    int cy = int(baseline_y + rng.uniform(-0.6, 0.6) * std::min(slack, height * 0.18));
+    if (on("scatter")) cy = int(height / 2.0 + own.at("scatter").uniform(-0.95, 0.95) * slack);
+    if (line_turn != 0.0) cy += int(std::tan(line_turn) * (x + outer.cols / 2.0 - line_centre));
+    if (on("scatter") || line_turn != 0.0) cy = std::clamp(cy, outer.rows / 2, std::max(outer.rows / 2, height - (outer.rows + 1) / 2));
     const cv::Point tl(int(x), cy - outer.rows / 2);
     text_box = text_box.area() ? (text_box | cv::Rect(tl, outer.size())) : cv::Rect(tl, outer.size());
+    const auto ink_at = [&](const cv::Mat& m, cv::Point at) { return fade.empty() ? m : faded(m, at, fade); };
     if (!g.rim.empty() && (ink == "outline" || ink == "shadow")) {
-      blend(img, g.rim, tl, g.rim_colour);
+      blend(img, ink_at(g.rim, tl), tl, g.rim_colour);
       const cv::Point off((g.rim.cols - g.fill.cols) / 2, (g.rim.rows - g.fill.rows) / 2);
-      blend(img, g.fill, tl + off, g.fill_colour);
+      blend(img, ink_at(g.fill, tl + off), tl + off, g.fill_colour);
     } else if (!g.rim.empty()) {
-      blend(img, g.rim, tl, g.rim_colour);
+      blend(img, ink_at(g.rim, tl), tl, g.rim_colour);
     } else {
-      blend(img, g.fill, tl, g.fill_colour, rng.uniform(0.85, 1.0));
+      blend(img, ink_at(g.fill, tl), tl, g.fill_colour, rng.uniform(0.85, 1.0));
     }
     x += advance[size_t(i)];
+  }
+
+  if (cuts) {
+    // Thin cuts in the paper's colour across the text, mostly along it.
+    Rng& r = own.at("erase");
+    cv::Mat cut = cv::Mat::zeros(img.size(), CV_8UC1);
+    const int count = r.integer(2, 10), thick = r.integer(1, std::max(1, height / 25));
+    for (int i = 0; i < count; ++i) {
+      const bool across = r.chance(0.3);
+      const cv::Point a = across ? cv::Point(r.integer(0, width - 1), 0) : cv::Point(0, r.integer(0, height - 1));
+      const cv::Point b = across ? cv::Point(r.integer(0, width - 1), height - 1)
+                                 : cv::Point(width - 1, r.integer(0, height - 1));
+      cv::line(cut, a, b, cv::Scalar(255), thick, cv::LINE_8);
+    }
+    paper.copyTo(img, cut);
   }
 
   // Clutter across the text.
@@ -797,6 +1015,16 @@ Captcha CaptchaGenerator::generate(uint64_t index, const std::string& digits) co
     }
   }
   if (on("grid") && !grid_behind) draw_grid(rng, img, noise_colour());
+  if (on("scribble")) {
+    Rng& r = own.at("scribble");
+    for (int i = 0; i < scribbles_in_front; ++i) draw_scribble(r, img, scribble_colour(r), scribble_thickness);
+  }
+  if (on("circles")) {
+    Rng& r = own.at("circles");
+    draw_circles(r, img, r.integer(1, 8), [&]() {
+      return r.chance(0.5) ? text_colour : colour_in(r, ink_lo, std::min(255, ink_hi + 40));
+    });
+  }
   if (on("rings") && !rings_behind) draw_rings(rng, img, noise_colour());
   if (on("particles")) {
     // Dense single pixels and 2x2 specks, mostly in the text's colour, anywhere (also on the
