@@ -16,11 +16,15 @@
 //   background  solid, gradient, texture
 //   ink         fill, outline (filled, with a contrasting rim), hollow (rim only), shadow
 //               (an extruded 3D copy behind the face)
+//   glyph       zeros (a dot or a slash inside every 0), dotted (dot-matrix glyphs)
 //   warp        wave, perspective, elastic (a smooth random displacement field), implode (a
 //               radial pinch or bulge around a point, as ImageMagick's implode and fish-eye
-//               filters draw it)
+//               filters draw it), tilt (the whole text line turned 5-20 degrees), scatter
+//               (each glyph at any height)
 //   noise       lines, curves, dots, speckle, grid, particles (dense pixels in the ink's
-//               colour), rings (concentric ellipses)
+//               colour), rings (concentric ellipses), scribble (wavy or jagged lines), circles
+//               (loose circles and ellipses), erase (the paper through the ink: faded bands,
+//               thin cuts)
 //   finish      blur, jpeg, binary (two colours, no anti-aliasing), framing (the image cropped
 //               close around the text, as generators that size the image to the text draw it),
 //               weight (every stroke a pixel or two bolder or thinner: a heavier or lighter pen)
@@ -42,7 +46,7 @@ namespace digitnet {
 
 struct CaptchaFamily {
   std::string name;      // e.g. "wave"
-  std::string category;  // font, background, ink, warp, noise, finish
+  std::string category;  // font, background, ink, glyph, warp, noise, finish
 };
 
 // Every family the renderer knows, in a fixed order.
