@@ -426,14 +426,14 @@ TEST(CaptchaEvalTest, ScoresAFolderAndCountsBadFilesAsWrong) {
 }
 
 // Captchas of many styles (filled digits, not the hardest clutter, warps or fonts, nor the
-// seventh training stage's families), `min`-`max` digits, written as <i>_<digits>.png. With 5
+// seventh and eighth training stages' families), `min`-`max` digits, written as <i>_<digits>.png. With 5
 // digits, 93% of the shipped model's confident readings have 5.
 void write_captchas(const std::filesystem::path& dir, int count, int min, int max) {
   digitnet::CaptchaOptions o;
   o.seed = 77;
   o.require = {"fill"};
   o.exclude = {"grid", "particles", "rings", "elastic", "framing", "more", "zeros", "dotted", "tilt",
-               "scatter", "scribble", "circles", "erase"};
+               "scatter", "scribble", "circles", "erase", "flags"};
   o.min_length = min;
   o.max_length = max;
   const digitnet::CaptchaGenerator gen(o);
@@ -479,12 +479,12 @@ TEST(CaptchaReaderTest, ShippedModelReadsGeneratedCaptchas) {
   if (!std::filesystem::exists(kModel)) GTEST_SKIP() << "models/captcha.pt not present";
   digitnet::CaptchaReader reader(kModel, torch::kCPU);
   // A plain in-style set (no crossing clutter, nor the seventh stage's scribbles, circles,
-  // erasing, turned lines or dot-matrix faces): the shipped model reads these nearly always.
+  // erasing, turned lines or dot-matrix faces, nor the eighth's flagged 1s): the shipped model reads these nearly always.
   digitnet::CaptchaOptions o;
   o.seed = 2024;
   o.require = {"solid", "fill"};
   o.exclude = {"freefont", "grid", "perspective", "speckle", "lines", "curves", "dots", "jpeg", "zeros",
-               "dotted", "tilt", "scatter", "scribble", "circles", "erase"};
+               "dotted", "tilt", "scatter", "scribble", "circles", "erase", "flags"};
   o.min_length = 4;
   o.max_length = 6;
   const digitnet::CaptchaGenerator gen(o);

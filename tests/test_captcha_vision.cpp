@@ -29,7 +29,7 @@ digitnet::CaptchaOptions plain_captchas() {
   plain.require = {"solid", "fill"};
   plain.exclude = {"wave", "perspective", "elastic", "lines", "curves", "dots", "speckle", "grid", "rings",
                    "particles", "blur", "jpeg", "binary", "framing", "weight", "implode", "zeros", "dotted",
-                   "tilt", "scatter", "scribble", "circles", "erase"};
+                   "tilt", "scatter", "scribble", "circles", "erase", "flags"};
   return plain;
 }
 
@@ -240,7 +240,8 @@ TEST(CaptchaGeneratorTest, LaterFamiliesLeaveCaptchasThatDoNotDrawThemAlone) {
   // as it is meant to be (family_probability in captcha.cpp).
   const std::map<std::string, double> later = {{"weight", 0.25},  {"implode", 0.2},   {"zeros", 0.3},
                                                {"dotted", 0.06},  {"tilt", 0.2},      {"scatter", 0.15},
-                                               {"scribble", 0.2}, {"circles", 0.15}, {"erase", 0.15}};
+                                               {"scribble", 0.2}, {"circles", 0.15}, {"erase", 0.15},
+                                               {"flags", 0.3}};
   constexpr int kCaptchas = 200;
   for (const auto& [family, share] : later) {
     digitnet::CaptchaOptions o;
@@ -367,6 +368,33 @@ TEST(CaptchaGeneratorTest, ZerosAreMarkedWithADotOrASlashAndOtherDigitsAreNot) {
     EXPECT_TRUE(identical(marked.generate(i, "123456789").image, plain.generate(i, "123456789").image)) << i;
   }
   EXPECT_GE(more_ink, 17);  // counters too small for a mark stay empty
+}
+
+TEST(CaptchaGeneratorTest, FlagsGiveOnesALongFlagAndLeaveOtherDigitsAlone) {
+  // A lone 1: with a flag (most 1s get one) its upper half has much more ink, reaching further
+  // left, while its height and its lowest quarter (the stem's foot) stay as they were.
+  const digitnet::CaptchaGenerator plain(plain_captchas()), flagged(plain_with("flags"));
+  struct Shape {
+    int upper_ink, upper_width, foot_width, height;
+  };
+  const auto shape = [](const cv::Mat& img) {
+    const cv::Mat ink = ink_of(img);
+    const cv::Rect box = cv::boundingRect(ink);
+    const cv::Mat upper = ink(cv::Range(box.y, box.y + box.height / 2), cv::Range::all());
+    const cv::Mat foot = ink(cv::Range(box.y + box.height * 3 / 4, box.br().y), cv::Range::all());
+    return Shape{cv::countNonZero(upper), cv::boundingRect(upper).width, cv::boundingRect(foot).width, box.height};
+  };
+  int flags = 0;
+  for (uint64_t i = 0; i < 20; ++i) {
+    const auto a = plain.generate(i, "1"), b = flagged.generate(i, "1");
+    EXPECT_TRUE(has(b.families, "flags"));
+    const Shape p = shape(a.image), f = shape(b.image);
+    EXPECT_NEAR(f.height, p.height, 1) << i;
+    EXPECT_EQ(f.foot_width, p.foot_width) << i;
+    flags += f.upper_ink > p.upper_ink * 1.2 && f.upper_width > p.upper_width;
+    EXPECT_TRUE(identical(flagged.generate(i, "234567890").image, plain.generate(i, "234567890").image)) << i;
+  }
+  EXPECT_GE(flags, 13);  // each 1 gets a flag with chance 0.85
 }
 
 TEST(CaptchaGeneratorTest, DottedDrawsEachDigitAsDots) {

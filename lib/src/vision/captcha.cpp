@@ -62,7 +62,7 @@ const std::vector<CaptchaFamily> kFamilies = {
     {"solid", "background"},
     {"gradient", "background"}, {"texture", "background"}, {"fill", "ink"},
     {"outline", "ink"},      {"hollow", "ink"},      {"shadow", "ink"},
-    {"zeros", "glyph"},      {"dotted", "glyph"},
+    {"zeros", "glyph"},      {"dotted", "glyph"},      {"flags", "glyph"},
     {"wave", "warp"},        {"perspective", "warp"}, {"elastic", "warp"},
     {"implode", "warp"},     {"tilt", "warp"},       {"scatter", "warp"},
     {"lines", "noise"},      {"curves", "noise"},    {"dots", "noise"},
@@ -79,7 +79,7 @@ const std::vector<CaptchaFamily> kFamilies = {
 // families are allowed, and allowing or excluding one of them changes no other.
 bool own_stream(const std::string& name) {
   static const std::set<std::string> later = {"weight", "implode", "zeros", "dotted", "tilt",
-                                              "scatter", "scribble", "circles", "erase"};
+                                              "scatter", "scribble", "circles", "erase", "flags"};
   return later.count(name) > 0;
 }
 
@@ -101,7 +101,7 @@ double family_probability(const std::string& name) {
       {"speckle", 0.25}, {"grid", 0.12}, {"blur", 0.35}, {"jpeg", 0.3}, {"elastic", 0.3},
       {"particles", 0.2}, {"rings", 0.15}, {"binary", 0.12}, {"framing", 0.25}, {"weight", 0.25},
       {"implode", 0.2}, {"zeros", 0.3}, {"dotted", 0.06}, {"tilt", 0.2}, {"scatter", 0.15},
-      {"scribble", 0.2}, {"circles", 0.15}, {"erase", 0.15}};
+      {"scribble", 0.2}, {"circles", 0.15}, {"erase", 0.15}, {"flags", 0.3}};
   return p.at(name);
 }
 
@@ -417,6 +417,47 @@ cv::Mat mark_zero(Rng& rng, const cv::Mat& zero, bool slash) {
     cv::ellipse(out, centre, {rx, ry}, 0, 0, 360, cv::Scalar(255), -1, cv::LINE_AA);
   }
   return out;
+}
+
+// A 1 with a long flag, as handwriting and some captcha faces draw it: a stroke from the top of
+// the (turned) stem down to the left, 30 to 60 degrees below the horizontal of the image, a
+// third to two thirds of the glyph's height long (reaching at most 0.38 of it down), straight
+// or a little bent, a little lighter than the stem. A 7's bar leaves its top level; 1s with such
+// flags, never drawn in training before, were read as 7s (Gregwar's and simple_captcha2's
+// faces). Drawn after the glyph is turned, so that no lean makes the flag level.
+cv::Mat flag_one(Rng& rng, const cv::Mat& one) {
+  int top = 0;
+  while (top < one.rows && cv::countNonZero(one.row(top) >= 128) == 0) ++top;
+  if (top == one.rows) return one;
+  const double sw = stroke_width(one);
+  int right = 0;  // the stem's right edge near the top
+  for (int y = top; y < std::min(one.rows, top + std::max(1, int(sw))); ++y)
+    for (int x = one.cols - 1; x > right; --x)
+      if (one.at<uchar>(y, x) >= 128) {
+        right = x;
+        break;
+      }
+  const double angle = rng.uniform(30, 60) * kPi / 180;
+  // Down by at most 0.38 of the height: a flag as long as the stem draws a caret, not a 1.
+  const double length = one.rows * std::min(rng.uniform(0.35, 0.65), 0.38 / std::sin(angle));
+  const double bend = rng.chance(0.5) ? rng.uniform(-0.15, 0.15) * length : 0.0;
+  const int t = std::max(1, int(std::lround(sw * rng.uniform(0.55, 0.9))));
+  const double sx = right - sw / 2, sy = top + sw / 2;
+  const double ex = sx - length * std::cos(angle), ey = sy + length * std::sin(angle);
+  const int pad = std::max(0, int(std::ceil(t - ex)));
+  cv::Mat out;
+  cv::copyMakeBorder(one, out, 0, 0, pad, 0, cv::BORDER_CONSTANT, 0);
+  // A quadratic curve from the stem to the flag's end, its middle pushed `bend` across the line.
+  const double nx = -std::sin(angle), ny = -std::cos(angle);
+  const double mx = (sx + ex) / 2 + bend * nx, my = (sy + ey) / 2 + bend * ny;
+  std::vector<cv::Point> curve;
+  for (int k = 0; k <= 8; ++k) {
+    const double u = k / 8.0, a = (1 - u) * (1 - u), b = 2 * u * (1 - u), c = u * u;
+    curve.emplace_back(int(std::lround(a * sx + b * mx + c * ex)) + pad, int(std::lround(a * sy + b * my + c * ey)));
+  }
+  cv::polylines(out, curve, false, cv::Scalar(255), t, cv::LINE_AA);
+  const cv::Rect box = cv::boundingRect(out);
+  return box.empty() ? one : out(box).clone();
 }
 
 // A dot-matrix copy of a glyph: round dots of `radius` pixels, apart on a grid of `step`
@@ -852,6 +893,7 @@ Captcha CaptchaGenerator::generate(uint64_t index, const std::string& digits) co
     const cv::Mat marked = on("zeros") && digits[size_t(i)] == '0' ? mark_zero(own.at("zeros"), drawn, zero_slash) : drawn;
     cv::Mat mask =
         transform_glyph(rng, marked, digits[size_t(i)], options_.mirror_confusing_leans, own_turn, glyph_line_turn);
+    if (on("flags") && digits[size_t(i)] == '1' && own.at("flags").chance(0.85)) mask = flag_one(own.at("flags"), mask);
     if (on("dotted")) mask = dot_matrix(own.at("dotted"), mask, dot_step, dot_radius);
     Glyph g;
     g.fill_colour = one_colour ? text_colour : colour_in(rng, ink_lo, ink_hi);

@@ -16,7 +16,8 @@
 //   background  solid, gradient, texture
 //   ink         fill, outline (filled, with a contrasting rim), hollow (rim only), shadow
 //               (an extruded 3D copy behind the face)
-//   glyph       zeros (a dot or a slash inside every 0), dotted (dot-matrix glyphs)
+//   glyph       zeros (a dot or a slash inside every 0), dotted (dot-matrix glyphs), flags (1s
+//               with a long flag, down to the left from the top of the stem)
 //   warp        wave, perspective, elastic (a smooth random displacement field), implode (a
 //               radial pinch or bulge around a point, as ImageMagick's implode and fish-eye
 //               filters draw it), tilt (the whole text line turned 5-20 degrees), scatter
