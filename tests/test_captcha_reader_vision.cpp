@@ -426,8 +426,8 @@ TEST(CaptchaEvalTest, ScoresAFolderAndCountsBadFilesAsWrong) {
 }
 
 // Captchas of many styles (filled digits, not the hardest clutter, warps or fonts, nor the
-// seventh and eighth training stages' families), `min`-`max` digits, written as <i>_<digits>.png. With 5
-// digits, 93% of the shipped model's confident readings have 5.
+// seventh and eighth training stages' families), `min`-`max` digits, written as
+// <i>_<digits>.png. With 5 digits, 93% of the shipped model's confident readings have 5.
 void write_captchas(const std::filesystem::path& dir, int count, int min, int max) {
   digitnet::CaptchaOptions o;
   o.seed = 77;
@@ -479,7 +479,8 @@ TEST(CaptchaReaderTest, ShippedModelReadsGeneratedCaptchas) {
   if (!std::filesystem::exists(kModel)) GTEST_SKIP() << "models/captcha.pt not present";
   digitnet::CaptchaReader reader(kModel, torch::kCPU);
   // A plain in-style set (no crossing clutter, nor the seventh stage's scribbles, circles,
-  // erasing, turned lines or dot-matrix faces, nor the eighth's flagged 1s): the shipped model reads these nearly always.
+  // erasing, turned lines or dot-matrix faces, nor the eighth's flagged 1s): the shipped model
+  // reads these nearly always.
   digitnet::CaptchaOptions o;
   o.seed = 2024;
   o.require = {"solid", "fill"};
