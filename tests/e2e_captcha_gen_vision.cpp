@@ -78,6 +78,8 @@ TEST(CaptchaGenAppTest, BadFlagsGiveOneLineAndExitTwo) {
   expect_usage_error("--count 3 --mirror-1-7 -0.5", "--mirror-1-7");
   expect_usage_error("--seed 1", "--count");
   expect_usage_error("--count 3 --require handwriting", "handwriting");
+  expect_usage_error("--count 3 --handwriting-share 0.3", "--handwriting");  // without the folder
+  expect_usage_error("--count 3 --handwriting data/mnist --handwriting-share 2", "--handwriting-share");
 }
 
 TEST(CaptchaGenAppTest, AMissingHandwritingFolderGivesOneLineAndExitOne) {

@@ -139,6 +139,8 @@ TEST(CaptchaTrainEvalAppTest, CaptchaFlagsAreCheckedBeforeWork) {
   EXPECT_EQ(run_app("digitnet-train", "--task mnist --held-out grid" + out).code, 2);
   EXPECT_EQ(run_app("digitnet-train", "--task mnist --mirror-1-7 0.5" + out).code, 2);
   EXPECT_EQ(run_app("digitnet-train", "--task mnist --handwriting data/mnist" + out).code, 2);
+  EXPECT_EQ(run_app("digitnet-train", "--task mnist --handwriting-share 0.3" + out).code, 2);
+  EXPECT_EQ(run_app("digitnet-train", "--task captcha --handwriting-share 0.3" + out).code, 2);  // no folder
   const auto hand = run_app("digitnet-train", "--task captcha --handwriting /nonexistent/mnist" + out);
   EXPECT_EQ(hand.code, 1);
   EXPECT_NE(hand.err.find("/nonexistent/mnist"), std::string::npos) << hand.err;

@@ -42,7 +42,7 @@ TEST(ReadCaptchaAppTest, FilesNamedOneByOneSettleOnTheirCommonLength) {
   const auto out = (dir / "caps").string();
   ASSERT_EQ(run_app("digitnet-captcha-gen", "--count 80 --seed 77 --length 5 --require fill "
                                             "--exclude grid,particles,rings,elastic,framing,more,"
-                                            "zeros,dotted,tilt,scatter,scribble,circles,erase,flags "
+                                            "zeros,dotted,tilt,scatter,scribble,circles,erase,flags,strikes "
                                             "--out " + out).code, 0);
   std::string files;  // as a shell glob names them
   for (int i = 0; i < 80; ++i)

@@ -433,7 +433,7 @@ void write_captchas(const std::filesystem::path& dir, int count, int min, int ma
   o.seed = 77;
   o.require = {"fill"};
   o.exclude = {"grid", "particles", "rings", "elastic", "framing", "more", "zeros", "dotted", "tilt",
-               "scatter", "scribble", "circles", "erase", "flags"};
+               "scatter", "scribble", "circles", "erase", "flags", "strikes"};
   o.min_length = min;
   o.max_length = max;
   const digitnet::CaptchaGenerator gen(o);
@@ -485,7 +485,7 @@ TEST(CaptchaReaderTest, ShippedModelReadsGeneratedCaptchas) {
   o.seed = 2024;
   o.require = {"solid", "fill"};
   o.exclude = {"freefont", "grid", "perspective", "speckle", "lines", "curves", "dots", "jpeg", "zeros",
-               "dotted", "tilt", "scatter", "scribble", "circles", "erase", "flags"};
+               "dotted", "tilt", "scatter", "scribble", "circles", "erase", "flags", "strikes"};
   o.min_length = 4;
   o.max_length = 6;
   const digitnet::CaptchaGenerator gen(o);

@@ -157,6 +157,11 @@ TEST(CaptchaTaskTest, StartsFromACheckpointsWeights) {
   EXPECT_EQ(task.manifest().count("data.handwriting"), 0u);
   o.handwriting_dir = std::filesystem::path(DIGITNET_TEST_DATA) / "mnist-tiny";
   EXPECT_EQ(digitnet::CaptchaTask(o).manifest().at("data.handwriting"), o.handwriting_dir.string());
+  o.handwriting_share = 0.3;
+  EXPECT_EQ(digitnet::CaptchaTask(o).manifest().at("data.handwriting_share"), "0.300000");
+  o.handwriting_share = 1.5;
+  EXPECT_THROW(digitnet::CaptchaTask{o}, std::invalid_argument);
+  o.handwriting_share = 0.15;
   o.handwriting_dir = "/nonexistent/mnist";
   EXPECT_THROW(digitnet::CaptchaTask{o}, std::runtime_error);
 }

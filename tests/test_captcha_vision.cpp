@@ -29,7 +29,7 @@ digitnet::CaptchaOptions plain_captchas() {
   plain.require = {"solid", "fill"};
   plain.exclude = {"wave", "perspective", "elastic", "lines", "curves", "dots", "speckle", "grid", "rings",
                    "particles", "blur", "jpeg", "binary", "framing", "weight", "implode", "zeros", "dotted",
-                   "tilt", "scatter", "scribble", "circles", "erase", "flags"};
+                   "tilt", "scatter", "scribble", "circles", "erase", "flags", "strikes"};
   return plain;
 }
 
@@ -241,7 +241,7 @@ TEST(CaptchaGeneratorTest, LaterFamiliesLeaveCaptchasThatDoNotDrawThemAlone) {
   const std::map<std::string, double> later = {{"weight", 0.25},  {"implode", 0.2},   {"zeros", 0.3},
                                                {"dotted", 0.06},  {"tilt", 0.2},      {"scatter", 0.15},
                                                {"scribble", 0.2}, {"circles", 0.15}, {"erase", 0.15},
-                                               {"flags", 0.3}};
+                                               {"flags", 0.3},    {"strikes", 0.3}};
   constexpr int kCaptchas = 200;
   for (const auto& [family, share] : later) {
     digitnet::CaptchaOptions o;
@@ -395,6 +395,28 @@ TEST(CaptchaGeneratorTest, FlagsGiveOnesALongFlagAndLeaveOtherDigitsAlone) {
     EXPECT_TRUE(identical(flagged.generate(i, "234567890").image, plain.generate(i, "234567890").image)) << i;
   }
   EXPECT_GE(flags, 13);  // each 1 gets a flag with chance 0.85
+}
+
+TEST(CaptchaGeneratorTest, StrikesCrossTheTopsOfTheGlyphsAndRunOnPastThem) {
+  // The ink a strike adds lies mostly in the upper half of the glyphs' box, and runs on to the
+  // left or right of it (a 7's bar ends at its glyph).
+  const digitnet::CaptchaGenerator plain(plain_captchas()), struck(plain_with("strikes"));
+  int upper = 0, lower = 0, past = 0;
+  for (uint64_t i = 0; i < 20; ++i) {
+    const auto a = plain.generate(i, "4141"), b = struck.generate(i, "4141");
+    EXPECT_TRUE(has(b.families, "strikes"));
+    const cv::Mat text = ink_of(a.image), added = ink_of(b.image) & ~text;
+    const cv::Rect box = cv::boundingRect(text);
+    const int middle = box.y + box.height / 2;
+    for (int x = box.x; x < box.br().x; ++x) {
+      upper += cv::countNonZero(added(cv::Range(0, middle), cv::Range(x, x + 1)));
+      lower += cv::countNonZero(added(cv::Range(middle, added.rows), cv::Range(x, x + 1)));
+    }
+    const cv::Rect reach = cv::boundingRect(added);
+    past += reach.x < box.x - box.height / 2 || reach.br().x > box.br().x + box.height / 2;
+  }
+  EXPECT_GT(upper, 3 * lower);
+  EXPECT_GE(past, 18);
 }
 
 TEST(CaptchaGeneratorTest, DottedDrawsEachDigitAsDots) {
@@ -575,6 +597,28 @@ TEST(CaptchaGeneratorTest, HandwritingDrawsAShareOfCaptchasAndLeavesTheOthersAlo
   // 15% of 160 is 24; the seed fixes the count, the range says what the share means.
   EXPECT_GE(handwritten, 12);
   EXPECT_LE(handwritten, 38);
+
+  // A larger share keeps every captcha the default share writes in handwriting, and adds more.
+  o.handwriting_share = 0.4;
+  const digitnet::CaptchaGenerator more(o);
+  int more_handwritten = 0;
+  for (uint64_t i = 0; i < 160; ++i) {
+    const bool by_default = has(hand.generate(i).families, "handwriting");
+    const bool now = has(more.generate(i).families, "handwriting");
+    if (by_default) {
+      EXPECT_TRUE(now) << i;
+    }
+    more_handwritten += now;
+  }
+  EXPECT_GE(more_handwritten, 48);  // 40% of 160 is 64
+  EXPECT_LE(more_handwritten, 80);
+  o.handwriting_share = 0;
+  const digitnet::CaptchaGenerator none(o);
+  for (uint64_t i = 0; i < 40; ++i) EXPECT_FALSE(has(none.generate(i).families, "handwriting")) << i;
+  for (const double share : {-0.1, 1.5}) {
+    o.handwriting_share = share;
+    EXPECT_THROW(digitnet::validate(o), std::invalid_argument) << share;
+  }
 }
 
 TEST(CaptchaGeneratorTest, RequiredHandwritingDrawsEveryCaptchaFromTheFolder) {

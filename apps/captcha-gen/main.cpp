@@ -50,7 +50,8 @@ int main(int argc, char** argv) {
       ("require", "style families always used, comma-separated", cxxopts::value<std::string>()->default_value(""))
       ("other-fonts", "also draw TrueType fonts under /usr/share/fonts of packages other than those setup.sh installs (family ttf-other)")
       ("mirror-1-7", "share (0..1) of the 1s leaning clockwise and 7s leaning anticlockwise past 6 degrees (shapes of the other digit) turned the other way instead", cxxopts::value<double>()->default_value("0"))
-      ("handwriting", "an MNIST folder (data/mnist): 15% of captchas draw its train split's handwritten digits (family handwriting)", cxxopts::value<std::string>())
+      ("handwriting", "an MNIST folder (data/mnist): --handwriting-share of captchas draw its train split's handwritten digits (family handwriting)", cxxopts::value<std::string>())
+      ("handwriting-share", "share (0..1) of captchas drawn in handwriting with --handwriting", cxxopts::value<double>()->default_value("0.15"))
       ("sheet", "also write all captchas tiled into one PNG (FILE)", cxxopts::value<std::string>())
       ("threads", "generator threads (0: all cores)", cxxopts::value<int>()->default_value("0"))
       ("list-families", "print the style families and exit")
@@ -82,6 +83,11 @@ int main(int argc, char** argv) {
     if (!(options.mirror_confusing_leans >= 0 && options.mirror_confusing_leans <= 1))
       throw std::invalid_argument("--mirror-1-7 must be a share within 0..1");
     if (args.count("handwriting")) options.handwriting_dir = args["handwriting"].as<std::string>();
+    options.handwriting_share = args["handwriting-share"].as<double>();
+    if (!(options.handwriting_share >= 0 && options.handwriting_share <= 1))
+      throw std::invalid_argument("--handwriting-share must be a share within 0..1");
+    if (args.count("handwriting-share") && !args.count("handwriting"))
+      throw std::invalid_argument("--handwriting-share needs --handwriting: an MNIST folder");
     int threads = args["threads"].as<int>();
     if (threads < 0 || threads > 256) throw std::invalid_argument("--threads must be between 0 and 256");
     if (threads == 0) threads = digitnet::available_cores();

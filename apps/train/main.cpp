@@ -140,7 +140,8 @@ int main(int argc, char** argv) {
       ("exclude", "captcha: style families never drawn, in training or validation", cxxopts::value<std::string>()->default_value(""))
       ("other-fonts", "captcha: also draw TrueType fonts under /usr/share/fonts of packages other than those setup.sh installs (family ttf-other)")
       ("mirror-1-7", "captcha: share (0..1) of the 1s leaning clockwise and 7s leaning anticlockwise past 6 degrees (shapes of the other digit) turned the other way instead", cxxopts::value<double>()->default_value("0"))
-      ("handwriting", "captcha: an MNIST folder (data/mnist); 15% of captchas draw its train split's handwritten digits", cxxopts::value<std::string>())
+      ("handwriting", "captcha: an MNIST folder (data/mnist); --handwriting-share of captchas draw its train split's handwritten digits", cxxopts::value<std::string>())
+      ("handwriting-share", "captcha: share (0..1) of captchas drawn in handwriting with --handwriting", cxxopts::value<double>()->default_value("0.15"))
       ("length", "captcha: digits per training captcha, MIN-MAX", cxxopts::value<std::string>()->default_value("4-8"))
       ("batches", "captcha: batches per epoch", cxxopts::value<int64_t>()->default_value("450"))
       ("val", "captcha: fixed in-style validation captchas (a third as many per held-out family)", cxxopts::value<int64_t>()->default_value("1000"))
@@ -163,7 +164,7 @@ int main(int argc, char** argv) {
     if (!reader && args.count("copies")) throw std::invalid_argument("--copies is only for --task reader");
     if (!captcha) {
       for (const char* flag : {"finetune", "init", "average", "held-out", "exclude", "other-fonts", "mirror-1-7",
-                               "handwriting", "length", "batches", "val"})
+                               "handwriting", "handwriting-share", "length", "batches", "val"})
         if (args.count(flag)) throw std::invalid_argument(std::string("--") + flag + " is only for --task captcha");
     } else if (args.count("augment")) {
       throw std::invalid_argument("--augment is only for --task mnist (captchas are randomised as rendered)");
@@ -214,6 +215,11 @@ int main(int argc, char** argv) {
       if (!(o.mirror_confusing_leans >= 0 && o.mirror_confusing_leans <= 1))
         throw std::invalid_argument("--mirror-1-7 must be a share within 0..1");
       if (args.count("handwriting")) o.handwriting_dir = args["handwriting"].as<std::string>();
+      o.handwriting_share = args["handwriting-share"].as<double>();
+      if (!(o.handwriting_share >= 0 && o.handwriting_share <= 1))
+        throw std::invalid_argument("--handwriting-share must be a share within 0..1");
+      if (args.count("handwriting-share") && !args.count("handwriting"))
+        throw std::invalid_argument("--handwriting-share needs --handwriting: an MNIST folder");
       const auto length = args["length"].as<std::string>();
       const auto dash = length.find('-');
       try {

@@ -68,7 +68,7 @@ const std::vector<CaptchaFamily> kFamilies = {
     {"lines", "noise"},      {"curves", "noise"},    {"dots", "noise"},
     {"speckle", "noise"},    {"grid", "noise"},      {"particles", "noise"},
     {"rings", "noise"},      {"scribble", "noise"},  {"circles", "noise"},
-    {"erase", "noise"},
+    {"erase", "noise"},      {"strikes", "noise"},
     {"blur", "finish"},      {"jpeg", "finish"},
     {"binary", "finish"},    {"framing", "finish"},  {"weight", "finish"},
 };
@@ -79,13 +79,10 @@ const std::vector<CaptchaFamily> kFamilies = {
 // families are allowed, and allowing or excluding one of them changes no other.
 bool own_stream(const std::string& name) {
   static const std::set<std::string> later = {"weight", "implode", "zeros", "dotted", "tilt",
-                                              "scatter", "scribble", "circles", "erase", "flags"};
+                                              "scatter", "scribble", "circles", "erase", "flags",
+                                              "strikes"};
   return later.count(name) > 0;
 }
-
-// The share of captchas drawn in handwriting when handwriting_dir is given and it is allowed.
-// Handwriting draws from a stream of its own too (family_stream), whether and which digits.
-constexpr double kHandwritingShare = 0.15;
 
 Rng family_stream(const std::string& name, uint64_t seed, uint64_t index) {
   uint64_t key = 0x5EED0F57B0CE11ULL;  // weight's, as it was when it was the only one
@@ -101,7 +98,7 @@ double family_probability(const std::string& name) {
       {"speckle", 0.25}, {"grid", 0.12}, {"blur", 0.35}, {"jpeg", 0.3}, {"elastic", 0.3},
       {"particles", 0.2}, {"rings", 0.15}, {"binary", 0.12}, {"framing", 0.25}, {"weight", 0.25},
       {"implode", 0.2}, {"zeros", 0.3}, {"dotted", 0.06}, {"tilt", 0.2}, {"scatter", 0.15},
-      {"scribble", 0.2}, {"circles", 0.15}, {"erase", 0.15}, {"flags", 0.3}};
+      {"scribble", 0.2}, {"circles", 0.15}, {"erase", 0.15}, {"flags", 0.3}, {"strikes", 0.3}};
   return p.at(name);
 }
 
@@ -586,6 +583,9 @@ void validate(const CaptchaOptions& o) {
   if (!(o.mirror_confusing_leans >= 0.0 && o.mirror_confusing_leans <= 1.0))
     throw std::invalid_argument("the share of confusing 1 and 7 leans mirrored must be within 0..1, not " +
                                 std::to_string(o.mirror_confusing_leans));
+  if (!(o.handwriting_share >= 0.0 && o.handwriting_share <= 1.0))
+    throw std::invalid_argument("the share of captchas drawn in handwriting must be within 0..1, not " +
+                                std::to_string(o.handwriting_share));
   if (o.min_length < 1 || o.max_length > 16 || o.min_length > o.max_length)
     throw std::invalid_argument("captcha length must be within 1..16 with min <= max, not " +
                                 std::to_string(o.min_length) + "-" + std::to_string(o.max_length));
@@ -798,12 +798,13 @@ Captcha CaptchaGenerator::generate(uint64_t index, const std::string& digits) co
   }
   used.insert(effects.begin(), effects.end());
   const auto on = [&](const char* name) { return effects.count(name) > 0; };
-  // Handwriting: its own stream decides whether, and picks the digits; the font drawn for the
-  // main stream is then not used.
+  // Handwriting: its own stream (family_stream) decides whether, with chance
+  // handwriting_share, and picks the digits; the font drawn for the main stream is then not
+  // used.
   std::optional<Rng> hand;
   if (handwriting_) {
     hand.emplace(family_stream("handwriting", options_.seed, index));
-    if (!handwriting_required_ && !hand->chance(kHandwritingShare)) hand.reset();
+    if (!handwriting_required_ && !hand->chance(options_.handwriting_share)) hand.reset();
   }
   if (hand) {
     used.erase(font_family);
@@ -980,6 +981,7 @@ Captcha CaptchaGenerator::generate(uint64_t index, const std::string& digits) co
   }
   const double baseline_y = height / 2.0 + rng.uniform(-0.08, 0.08) * height;
   cv::Rect text_box;  // the glyphs' union, before warps
+  std::vector<cv::Rect> boxes;  // each glyph's ink
   for (int i = 0; i < n; ++i) {
     Glyph& g = glyphs[size_t(i)];
     const cv::Mat& outer = g.rim.empty() ? g.fill : g.rim;
@@ -989,6 +991,8 @@ Captcha CaptchaGenerator::generate(uint64_t index, const std::string& digits) co
     if (line_turn != 0.0) cy += int(std::tan(line_turn) * (x + outer.cols / 2.0 - line_centre));
     if (on("scatter") || line_turn != 0.0) cy = std::clamp(cy, outer.rows / 2, std::max(outer.rows / 2, height - (outer.rows + 1) / 2));
     const cv::Point tl(int(x), cy - outer.rows / 2);
+    const cv::Rect ink_box = cv::boundingRect(outer >= 128);
+    boxes.emplace_back(tl + ink_box.tl(), ink_box.area() ? ink_box.size() : outer.size());
     text_box = text_box.area() ? (text_box | cv::Rect(tl, outer.size())) : cv::Rect(tl, outer.size());
     const auto ink_at = [&](const cv::Mat& m, cv::Point at) { return fade.empty() ? m : faded(m, at, fade); };
     if (!g.rim.empty() && (ink == "outline" || ink == "shadow")) {
@@ -1016,6 +1020,39 @@ Captcha CaptchaGenerator::generate(uint64_t index, const std::string& digits) co
       cv::line(cut, a, b, cv::Scalar(255), thick, cv::LINE_8);
     }
     paper.copyTo(img, cut);
+  }
+
+  // Strikes: long, slightly wavy lines in the ink's colour and about its weight, in front of
+  // the text, each through the top third of one glyph (of a 1 or a 4 three times in four,
+  // where there is one) and not steep, so that they stay near the tops of its neighbours: a
+  // line across a 1's top draws a 7's bar, one across a 4's closes it into a 9 (Gregwar's
+  // captchas cross their digits so). The line runs on past the glyph, which a bar does not.
+  if (on("strikes")) {
+    Rng& r = own.at("strikes");
+    std::vector<int> tops;  // the glyphs whose tops a line makes another digit
+    for (int i = 0; i < n; ++i)
+      if (digits[size_t(i)] == '1' || digits[size_t(i)] == '4') tops.push_back(i);
+    const int count = r.integer(1, 3);
+    for (int k = 0; k < count; ++k) {
+      const int i = !tops.empty() && r.chance(0.75) ? tops[size_t(r.integer(0, int(tops.size()) - 1))]
+                                                    : r.integer(0, n - 1);
+      const cv::Rect& box = boxes[size_t(i)];
+      const double cx = box.x + box.width * r.uniform(0.3, 0.8), cy = box.y + box.height * r.uniform(0.03, 0.3);
+      const double slope = r.uniform(-0.07, 0.07);
+      const double amp = r.uniform(0, 0.05) * height, period = r.uniform(0.5, 1.5) * width;
+      const double phase = r.uniform(0, 2 * kPi);
+      const int x0 = int(cx - r.uniform(0.25, 1.0) * width), x1 = int(cx + r.uniform(0.25, 1.0) * width);
+      std::vector<cv::Point> pts;
+      for (int px = x0; px <= x1; px += 3) {
+        const double wave = amp * (std::sin(2 * kPi * (px - cx) / period + phase) - std::sin(phase));
+        pts.emplace_back(px, int(std::lround(cy + slope * (px - cx) + wave)));
+      }
+      const Glyph& g = glyphs[size_t(i)];
+      const double sw = stroke_width(g.fill.empty() ? g.rim : g.fill) * r.uniform(0.45, 0.9);
+      const int t = std::clamp(int(std::lround(sw)), 1, std::max(1, height / 14));
+      const cv::Vec3b c = r.chance(0.75) ? text_colour : colour_in(r, ink_lo, ink_hi);
+      cv::polylines(img, pts, false, cv::Scalar(c[0], c[1], c[2]), t, cv::LINE_AA);
+    }
   }
 
   // Clutter across the text.

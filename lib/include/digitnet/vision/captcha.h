@@ -12,7 +12,7 @@
 //               rounded, condensed, old-style figures, handwriting, decorative), ttf-other (any
 //               other TrueType file under font_dir, only when asked for); all but Hershey drawn
 //               through cv::freetype; handwriting (MNIST-like handwritten digits from the
-//               train split of handwriting_dir, only when it is given: 15% of captchas)
+//               train split of handwriting_dir, only when it is given: 15% of captchas by default)
 //   background  solid, gradient, texture
 //   ink         fill, outline (filled, with a contrasting rim), hollow (rim only), shadow
 //               (an extruded 3D copy behind the face)
@@ -25,7 +25,8 @@
 //   noise       lines, curves, dots, speckle, grid, particles (dense pixels in the ink's
 //               colour), rings (concentric ellipses), scribble (wavy or jagged lines), circles
 //               (loose circles and ellipses), erase (the paper through the ink: faded bands,
-//               thin cuts)
+//               thin cuts), strikes (long lines in the ink's colour and weight through the
+//               tops of the glyphs, mostly of 1s and 4s)
 //   finish      blur, jpeg, binary (two colours, no anti-aliasing), framing (the image cropped
 //               close around the text, as generators that size the image to the text draw it),
 //               weight (every stroke a pixel or two bolder or thinner: a heavier or lighter pen)
@@ -81,15 +82,17 @@ struct CaptchaOptions {
   // shipped model was trained; bench/BENCHMARKS.md has what 0.5 and 1 did.
   double mirror_confusing_leans = 0.0;
   // An MNIST-like IDX folder (scripts/get-data.sh's data/mnist): with it, the handwriting
-  // family draws each digit of 15% of captchas (all of them when required) as one of the
-  // handwritten digits of its train split; its test split is never read. It draws from a
-  // random stream of its own, so every captcha that does not use it keeps its pixels. Empty:
-  // no handwriting family.
+  // family draws each digit of handwriting_share of captchas (all of them when required) as
+  // one of the handwritten digits of its train split; its test split is never read. It draws
+  // from a random stream of its own, so every captcha that does not use it keeps its pixels.
+  // Empty: no handwriting family.
   std::filesystem::path handwriting_dir;
+  double handwriting_share = 0.15;  // within 0..1
 };
 
 // Throws std::invalid_argument naming the option for sizes outside 16..2048 pixels, lengths
-// outside 1..16 or min > max, unknown family names, or a family both excluded and required.
+// outside 1..16 or min > max, shares outside 0..1, unknown family names, or a family both
+// excluded and required.
 void validate(const CaptchaOptions& options);
 
 struct HandwrittenDigits;  // the train split of handwriting_dir, per digit

@@ -47,6 +47,7 @@ struct CaptchaTaskOptions {
   bool other_fonts = false;  // CaptchaOptions::other_fonts
   double mirror_confusing_leans = 0.0;  // CaptchaOptions::mirror_confusing_leans
   std::filesystem::path handwriting_dir;  // CaptchaOptions::handwriting_dir
+  double handwriting_share = 0.15;        // CaptchaOptions::handwriting_share
   // Start from `init_checkpoint`'s weights (its model options win) instead of random ones.
   // Fine-tuning: with `finetune_dir`, train on the labelled real captchas there
   // (list_labelled_captchas), with augmentation, mixed with synthetic ones; a fifth of the real
