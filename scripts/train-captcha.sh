@@ -35,9 +35,10 @@ esac
 cmake --preset release >/dev/null
 cmake --build --preset release -j "$(nproc)" --target digitnet-train >/dev/null
 common=(--task captcha --batches 450 --batch-size 64 --weight-decay 0.0001)
-# The seventh stage's families, and the eighth's, which every earlier stage was trained without.
+# The seventh stage's families, and the later ones, which every earlier stage was trained without.
 eighth=flags
-newest=zeros,dotted,tilt,scatter,scribble,circles,erase,$eighth
+ninth=strikes
+newest=zeros,dotted,tilt,scatter,scribble,circles,erase,$eighth,$ninth
 later_families=shadow,elastic,particles,rings,binary,extra,framing,more,weight,implode,$newest
 
 stage() {  # OUT FLAGS...: one stage; with --resume a complete one is kept, a partial one continued
@@ -98,7 +99,7 @@ if ! grep -qF "\"averaged_from\": \"$sixth_list\"" runs/captcha-soup4/metrics.js
   build/release/bin/digitnet-train --task captcha --out runs/captcha-soup4 --average "$sixth_list"
 fi
 seventh=(--init runs/captcha-soup4/model.pt --epochs 15 --lr 0.0015 --mirror-1-7 0.5 --handwriting data/mnist
-         --exclude "$eighth")
+         --exclude "$eighth,$ninth")
 stage runs/captcha-stage7s20 "${seventh[@]}" --seed 20
 stage runs/captcha-stage7s21 "${seventh[@]}" --seed 21
 if [ ! -e runs/captcha-soup5/model.pt ]; then
