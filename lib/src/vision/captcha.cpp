@@ -981,7 +981,7 @@ Captcha CaptchaGenerator::generate(uint64_t index, const std::string& digits) co
   }
   const double baseline_y = height / 2.0 + rng.uniform(-0.08, 0.08) * height;
   cv::Rect text_box;  // the glyphs' union, before warps
-  std::vector<cv::Rect> boxes;  // each glyph's ink
+  std::vector<cv::Rect> boxes;  // each glyph's ink, for strikes
   for (int i = 0; i < n; ++i) {
     Glyph& g = glyphs[size_t(i)];
     const cv::Mat& outer = g.rim.empty() ? g.fill : g.rim;
@@ -991,8 +991,10 @@ Captcha CaptchaGenerator::generate(uint64_t index, const std::string& digits) co
     if (line_turn != 0.0) cy += int(std::tan(line_turn) * (x + outer.cols / 2.0 - line_centre));
     if (on("scatter") || line_turn != 0.0) cy = std::clamp(cy, outer.rows / 2, std::max(outer.rows / 2, height - (outer.rows + 1) / 2));
     const cv::Point tl(int(x), cy - outer.rows / 2);
-    const cv::Rect ink_box = cv::boundingRect(outer >= 128);
-    boxes.emplace_back(tl + ink_box.tl(), ink_box.area() ? ink_box.size() : outer.size());
+    if (on("strikes")) {
+      const cv::Rect ink_box = cv::boundingRect(outer >= 128);
+      boxes.emplace_back(tl + ink_box.tl(), ink_box.area() ? ink_box.size() : outer.size());
+    }
     text_box = text_box.area() ? (text_box | cv::Rect(tl, outer.size())) : cv::Rect(tl, outer.size());
     const auto ink_at = [&](const cv::Mat& m, cv::Point at) { return fade.empty() ? m : faded(m, at, fade); };
     if (!g.rim.empty() && (ink == "outline" || ink == "shadow")) {
