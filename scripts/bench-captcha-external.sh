@@ -11,20 +11,25 @@
 # The last row, upright-web, is no generator and not blind: plain upright numbers in Roboto, Open
 # Sans, Cantarell, Lato, DejaVu and Liberation drawn by Pillow, faces the renderer draws too; it
 # shows whether the plainest 1s and 7s of common web faces read right.
-#   scripts/bench-captcha-external.sh [--count N] [--seed S] [--checkpoint FILE] [--no-tesseract]
+#   scripts/bench-captcha-external.sh [--count N] [--seed S] [--out DIR] [--checkpoint FILE]
+#                                     [--no-tesseract] [--sets-only]
 # Installs the generators from Debian (apt-get, as root) and npm when missing; writes the
-# captchas to data/captcha-external/<generator>/ and prints a table (Markdown).
+# captchas to DIR/<generator>/ (default data/captcha-external: 300 captchas, seed 1, the set the
+# shipping rules of bench/BENCHMARKS.md choose on) and prints a table (Markdown) with the 95%
+# (Wilson) interval of each whole-string accuracy. --sets-only makes the folders and stops.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-count=300 seed=1 checkpoint=models/captcha.pt tesseract=1
+count=300 seed=1 checkpoint=models/captcha.pt tesseract=1 root=data/captcha-external sets_only=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --count) count="$2"; shift 2 ;;
     --seed) seed="$2"; shift 2 ;;
     --checkpoint) checkpoint="$2"; shift 2 ;;
+    --out) root="${2:?--out needs a folder}"; shift 2 ;;
     --no-tesseract) tesseract=0; shift ;;
-    -h|--help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --sets-only) sets_only=1 tesseract=0; shift ;;
+    -h|--help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "bench-captcha-external.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -64,7 +69,7 @@ cmake --preset release >/dev/null
 cmake --build --preset release -j "$(nproc)" --target digitnet-eval >/dev/null
 
 gen=scripts/external-captchas
-root=data/captcha-external
+mkdir -p "$root"
 make_set() {  # name command...: a fresh folder of COUNT captchas
   local name="$1"; shift
   rm -rf "${root:?}/$name"
@@ -92,21 +97,20 @@ make_set upright-web /usr/bin/python3 "$gen/upright_fonts.py" "$count" "$root/up
 for f in "$root"/svg-captcha/*.svg; do
   rsvg-convert -b white "$f" -o "${f%.svg}.png" && rm "$f"
 done
+[ "$sets_only" = 1 ] && exit 0
 
-# Tesseract's whole-string accuracy on a folder of <index>_<digits>.<ext> files.
+# Tesseract's whole-string accuracy on a folder of <index>_<digits>.<ext> files, one
+# single-threaded Tesseract per core.
 tesseract_accuracy() {
-  local right=0 total=0 f truth read
-  for f in "$1"/*_*.*; do
-    truth="${f##*_}"; truth="${truth%.*}"
-    read=$(tesseract "$f" stdout --psm 7 -c tessedit_char_whitelist=0123456789 2>/dev/null | tr -cd 0-9)
-    total=$((total + 1))
-    [ "$read" = "$truth" ] && right=$((right + 1))
-  done
-  awk -v r="$right" -v t="$total" 'BEGIN { printf "%.1f%%", 100 * r / t }'
+  find "$1" -maxdepth 1 -name '*_*.*' ! -name '*.csv' -print0 | OMP_THREAD_LIMIT=1 xargs -0 -r -P "$(nproc)" -n 1 sh -c '
+    truth="${1##*_}"; truth="${truth%.*}"
+    read=$(tesseract "$1" stdout --psm 7 -c tessedit_char_whitelist=0123456789 2>/dev/null | tr -cd 0-9)
+    [ "$read" = "$truth" ] && echo 1 || echo 0' sh |
+    awk '{ r += $1; t++ } END { printf "%.1f%%", t ? 100 * r / t : 0 }'
 }
 
-echo "| generator | captchas | digitnet whole-string | digitnet characters | wrong length | length settled (read again) | any length | one view only | tesseract whole-string |"
-echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+echo "| generator | captchas | digitnet whole-string | 95% interval | digitnet characters | wrong length | length settled (read again) | any length | one view only | tesseract whole-string |"
+echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
 for name in gregwar django-simple securityimage securityimage-scrambled svg-captcha captchapng authen-captcha \
   text-captcha simple-captcha node-captcha-generator node-captcha-generator-t10k upright-web; do
   eval_json() {
@@ -118,9 +122,11 @@ for name in gregwar django-simple securityimage securityimage-scrambled svg-capt
   tess="skipped"
   [ "$tesseract" = 1 ] && tess=$(tesseract_accuracy "$root/$name")
   /usr/bin/python3 -c '
-import json, sys
+import json, math, sys
 d, any, one = (json.loads(a) for a in sys.argv[1:4])
-print("| %s | %d | %.1f%% | %.1f%% | %d | %s (%d) | %.1f%% | %.1f%% | %s |" % (sys.argv[4], d["captchas"],
-      100 * d["accuracy"], 100 * d["char_accuracy"], d["wrong_length"], d["settled_length"], d["reread"],
+n, p, z = d["captchas"], d["accuracy"], 1.96  # Wilson score interval
+mid, half = (p + z * z / (2 * n)) / (1 + z * z / n), z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+print("| %s | %d | %.1f%% | %.1f-%.1f%% | %.1f%% | %d | %s (%d) | %.1f%% | %.1f%% | %s |" % (sys.argv[4], n,
+      100 * p, 100 * (mid - half), 100 * (mid + half), 100 * d["char_accuracy"], d["wrong_length"], d["settled_length"], d["reread"],
       100 * any["accuracy"], 100 * one["accuracy"], sys.argv[5]))' "$json" "$any" "$one" "$name" "$tess"
 done

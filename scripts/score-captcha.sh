@@ -3,22 +3,30 @@
 # checkpoints, as one Markdown row each: the fixed sets of data/captcha-fixed3 (one view; their
 # sum), the eight website generators of data/captcha-external (three views, --length auto;
 # their sum and how many reach 90%), node-captcha-generator on MNIST's training and test digits,
-# and upright-web (one view). The sets come from scripts/bench-captcha-external.sh (count 300,
-# seed 1) and the fixed-set commands in bench/BENCHMARKS.md; a missing set is an error.
-#   scripts/score-captcha.sh CHECKPOINT...
+# and upright-web (one view). The fixed sets are drawn when missing
+# (scripts/make-captcha-fixed-sets.sh); the generators' come from
+# `scripts/bench-captcha-external.sh --sets-only` (count 300, seed 1), and a missing one is an
+# error. --external DIR reads the generators' captchas from DIR instead (a set made with
+# `scripts/bench-captcha-external.sh --sets-only --out DIR --count N --seed S`).
+#   scripts/score-captcha.sh [--external DIR] CHECKPOINT...
 set -euo pipefail
 cd "$(dirname "$0")/.."
+external=data/captcha-external
 case "${1:-}" in
-  ""|-h|--help) sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'; [ -n "${1:-}" ]; exit $? ;;
+  ""|-h|--help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; [ -n "${1:-}" ]; exit $? ;;
+  --external) external="${2:?--external needs a folder}"; shift 2 ;;
 esac
+[ $# -gt 0 ] || { echo "score-captcha.sh: name at least one checkpoint (see --help)" >&2; exit 2; }
 eval_bin=build/release/bin/digitnet-eval
 [ -x "$eval_bin" ] || { echo "score-captcha.sh: build first (cmake --build --preset release)" >&2; exit 1; }
 fixed=(first all freefont perspective grid)
 generators=(gregwar django-simple securityimage svg-captcha captchapng authen-captcha text-captcha simple-captcha)
-for d in "${fixed[@]/#/data/captcha-fixed3/}" "${generators[@]/#/data/captcha-external/}" \
-  data/captcha-external/node-captcha-generator data/captcha-external/node-captcha-generator-t10k \
-  data/captcha-external/upright-web; do
-  [ -d "$d" ] || { echo "score-captcha.sh: no $d (see the header)" >&2; exit 1; }
+for d in "${fixed[@]/#/data/captcha-fixed3/}"; do
+  [ -d "$d" ] || { bash scripts/make-captcha-fixed-sets.sh; break; }
+done
+for d in "${generators[@]/#/$external/}" "$external/node-captcha-generator" \
+  "$external/node-captcha-generator-t10k" "$external/upright-web"; do
+  [ -d "$d" ] || { echo "score-captcha.sh: no $d (scripts/bench-captcha-external.sh --sets-only makes it)" >&2; exit 1; }
 done
 
 accuracy() {  # CHECKPOINT DIR FLAGS...: whole-string accuracy in percent, one decimal
@@ -40,13 +48,13 @@ for ckpt in "$@"; do
   done
   row+=" | $fsum"
   for g in "${generators[@]}"; do
-    a=$(accuracy "$ckpt" "data/captcha-external/$g")
+    a=$(accuracy "$ckpt" "$external/$g")
     row+=" | $a" gsum=$(awk -v s="$gsum" -v a="$a" 'BEGIN { print s + a }')
     at90=$((at90 + $(awk -v a="$a" 'BEGIN { print (a >= 90) }')))
   done
   row+=" | $gsum | $at90"
-  row+=" | $(accuracy "$ckpt" data/captcha-external/node-captcha-generator)"
-  row+=" | $(accuracy "$ckpt" data/captcha-external/node-captcha-generator-t10k)"
-  row+=" | $(accuracy "$ckpt" data/captcha-external/upright-web --views 1) |"
+  row+=" | $(accuracy "$ckpt" "$external/node-captcha-generator")"
+  row+=" | $(accuracy "$ckpt" "$external/node-captcha-generator-t10k")"
+  row+=" | $(accuracy "$ckpt" "$external/upright-web" --views 1) |"
   echo "$row"
 done

@@ -34,11 +34,22 @@ if (process.env.DIGITS_FROM) {
   mnist.length = mnist.labelFileBuffer.length - 8;
 }
 
+// Its random index (lodash's _.random(length), both ends included) may fall one past the last
+// image, which has no label: the constructor then throws a TypeError reading it. Draw again.
+const draw = () => {
+  for (;;) {
+    try {
+      const c = new Captcha({ length: 5, size: { width: 450, height: 200 } });
+      if (/^[0-9]{5}$/.test(c.value)) return c;
+    } catch (err) {
+      if (!(err instanceof TypeError)) throw err;
+    }
+  }
+};
+
 const write = (i) => {
   if (i >= count) return;
-  let c = new Captcha({ length: 5, size: { width: 450, height: 200 } });
-  // Its random index may fall one past the last image, which has no label: draw again.
-  while (!/^[0-9]{5}$/.test(c.value)) c = new Captcha({ length: 5, size: { width: 450, height: 200 } });
+  const c = draw();
   c.captcha.write(path.join(out, `${i}_${c.value}.bmp`), (err) => {
     if (err) {
       console.error(`node_captcha_generator.js: ${err.message}`);
