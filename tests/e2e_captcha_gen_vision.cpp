@@ -5,6 +5,7 @@
 
 #include <set>
 
+#include "digitnet/vision/captcha.h"
 #include "support.h"
 
 using digitnet::test::read_text;
@@ -88,6 +89,37 @@ TEST(CaptchaGenAppTest, AMissingHandwritingFolderGivesOneLineAndExitOne) {
   EXPECT_EQ(r.code, 1);
   EXPECT_NE(r.err.find("/nonexistent/mnist"), std::string::npos) << r.err;
   EXPECT_EQ(digitnet::test::count_lines(r.err), 1) << r.err;
+}
+
+TEST(CaptchaGenAppTest, FontDirDrawsTheFacesFoundThereAlone) {
+  if (!digitnet::captcha_freetype_available()) GTEST_SKIP() << "OpenCV without its freetype module";
+  const std::filesystem::path face = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf";
+  if (!std::filesystem::exists(face)) GTEST_SKIP() << "no " << face << " (scripts/setup.sh installs it)";
+  TempDir dir;
+  std::filesystem::create_directories(dir / "fonts" / "dejavu");
+  std::filesystem::copy_file(face, dir / "fonts" / "dejavu" / face.filename());
+  const std::string fonts = " --font-dir " + (dir / "fonts").string();
+  const auto listed = run_app("digitnet-captcha-gen", "--list-fonts" + fonts);
+  ASSERT_EQ(listed.code, 0) << listed.err;
+  EXPECT_EQ(listed.out, "dejavu\t" + (dir / "fonts" / "dejavu" / face.filename()).string() + "\n");
+  const auto r = run_app("digitnet-captcha-gen", "--count 4 --require dejavu" + fonts + " --out " + (dir / "a").string());
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.err.find(", 1 TrueType fonts)"), std::string::npos) << r.err;
+  // A family with no face in that folder cannot be required; an empty folder draws nothing.
+  const auto more = run_app("digitnet-captcha-gen", "--count 4 --require more" + fonts + " --out " + (dir / "b").string());
+  EXPECT_EQ(more.code, 1);
+  EXPECT_EQ(digitnet::test::count_lines(more.err), 1) << more.err;
+  std::filesystem::create_directories(dir / "empty");
+  const auto empty = run_app("digitnet-captcha-gen", "--count 4 --font-dir " + (dir / "empty").string() + " --out " +
+                                                         (dir / "c").string());
+  EXPECT_EQ(empty.code, 1);
+  EXPECT_NE(empty.err.find("no TrueType face"), std::string::npos) << empty.err;
+  EXPECT_EQ(digitnet::test::count_lines(empty.err), 1) << empty.err;
+  const auto missing = run_app("digitnet-captcha-gen", "--count 4 --font-dir /nonexistent/fonts --out " +
+                                                           (dir / "d").string());
+  EXPECT_EQ(missing.code, 1);
+  EXPECT_NE(missing.err.find("/nonexistent/fonts"), std::string::npos) << missing.err;
+  EXPECT_EQ(digitnet::test::count_lines(missing.err), 1) << missing.err;
 }
 
 TEST(CaptchaGenAppTest, HelpExitsZero) {

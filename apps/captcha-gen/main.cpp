@@ -4,6 +4,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <mutex>
@@ -48,6 +49,7 @@ int main(int argc, char** argv) {
       ("size", "image size WxH", cxxopts::value<std::string>()->default_value("160x60"))
       ("exclude", "style families never used, comma-separated", cxxopts::value<std::string>()->default_value(""))
       ("require", "style families always used, comma-separated", cxxopts::value<std::string>()->default_value(""))
+      ("font-dir", "the folder searched (recursively) for TrueType faces; families go by Debian's package folders and file names (captcha.h), so one face in its package's folder, with its family required (--require more), draws that face alone", cxxopts::value<std::string>()->default_value("/usr/share/fonts"))
       ("other-fonts", "also draw TrueType fonts under /usr/share/fonts of packages other than those setup.sh installs (family ttf-other)")
       ("mirror-1-7", "share (0..1) of the 1s leaning clockwise and 7s leaning anticlockwise past 6 degrees (shapes of the other digit) turned the other way instead", cxxopts::value<double>()->default_value("0"))
       ("handwriting", "an MNIST folder (data/mnist): --handwriting-share of captchas draw its train split's handwritten digits (family handwriting)", cxxopts::value<std::string>())
@@ -55,12 +57,21 @@ int main(int argc, char** argv) {
       ("sheet", "also write all captchas tiled into one PNG (FILE)", cxxopts::value<std::string>())
       ("threads", "generator threads (0: all cores)", cxxopts::value<int>()->default_value("0"))
       ("list-families", "print the style families and exit")
+      ("list-fonts", "print each TrueType face under --font-dir as FAMILY<tab>FILE and exit")
       ("h,help", "show this help");
     const auto parsed = digitnet::cli::parse(opts, argc, argv);
     if (!parsed) return digitnet::cli::kOk;
     const auto& args = *parsed;
     if (args.count("list-families")) {
       for (const auto& f : digitnet::captcha_families()) std::cout << f.category << ' ' << f.name << '\n';
+      return digitnet::cli::kOk;
+    }
+    const std::filesystem::path font_dir = args["font-dir"].as<std::string>();
+    std::error_code font_ec;
+    if (args.count("font-dir") && !std::filesystem::is_directory(font_dir, font_ec))
+      throw std::runtime_error("--font-dir: no folder " + font_dir.string());
+    if (args.count("list-fonts")) {
+      for (const auto& f : digitnet::find_captcha_fonts(font_dir)) std::cout << f.family << '\t' << f.path << '\n';
       return digitnet::cli::kOk;
     }
     if (!args.count("count")) throw std::invalid_argument("--count is required (see --help)");
@@ -79,6 +90,7 @@ int main(int argc, char** argv) {
     options.exclude = digitnet::parse_captcha_families(args["exclude"].as<std::string>(), "--exclude");
     options.require = digitnet::parse_captcha_families(args["require"].as<std::string>(), "--require");
     options.other_fonts = args.count("other-fonts") > 0;
+    options.font_dir = font_dir;
     options.mirror_confusing_leans = args["mirror-1-7"].as<double>();
     if (!(options.mirror_confusing_leans >= 0 && options.mirror_confusing_leans <= 1))
       throw std::invalid_argument("--mirror-1-7 must be a share within 0..1");
@@ -92,6 +104,10 @@ int main(int argc, char** argv) {
     if (threads < 0 || threads > 256) throw std::invalid_argument("--threads must be between 0 and 256");
     if (threads == 0) threads = digitnet::available_cores();
     const digitnet::CaptchaGenerator generator(options);
+    // Without this the renderer would quietly fall back to OpenCV's Hershey faces.
+    if (args.count("font-dir") && generator.font_count() == 0)
+      throw std::runtime_error("--font-dir: " + options.font_dir.string() +
+                               " holds no TrueType face that draws digits in an allowed family");
 
     const std::filesystem::path out = args["out"].as<std::string>();
     std::error_code ec;
