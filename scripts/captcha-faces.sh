@@ -3,30 +3,39 @@
 # face, COUNT captchas of 4-6 digits from digitnet-captcha-gen with only that face in its
 # --font-dir, read with one view. Plain by default (solid paper, filled ink, no warp, noise,
 # glyph or finish family: the per-character turn, scale and offset stay); --styled draws every
-# family of the renderer instead. Prints a Markdown row per face and checkpoint: whole-string
-# accuracy, the share of 1s read as 7 and of 7s read as 1 (at the right length), other digit
-# mistakes. The faces are those of the upright-web benchmark set (scripts/external-captchas/
-# upright_fonts.py) unless --all (every face the renderer draws) or FILE arguments name them.
-#   scripts/captcha-faces.sh [--count N] [--seed S] [--styled] [--all | --face FILE]...
-#                            [CHECKPOINT...]          (default models/captcha.pt)
+# family of the renderer instead. Turns go up to 28 degrees either way, so some 1s lean into a
+# 7's shape and some 7s into a 1's; --mirror-1-7 1 turns those the other way (digitnet-captcha-
+# gen --mirror-1-7), leaving only 1s and 7s that a person reads as such. Prints a Markdown row
+# per face and checkpoint: whole-string accuracy, the share of 1s read as 7 and of 7s read as 1
+# (at the right length), other digit mistakes. The faces are those of the upright-web benchmark
+# set (scripts/external-captchas/upright_fonts.py) unless --all (every face the renderer draws)
+# or --face FILE arguments name them.
+#   scripts/captcha-faces.sh [--count N] [--seed S] [--styled] [--mirror-1-7 P]
+#                            [--all | --face FILE]... [CHECKPOINT...]   (default models/captcha.pt)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-count=500 seed=7 styled=0 all=0 faces=() checkpoints=()
+count=500 seed=7 mirror=0 styled=0 all=0 faces=() checkpoints=()
 while [ $# -gt 0 ]; do
+  case "$1" in
+    --count|--seed|--mirror-1-7|--face)
+      [ $# -ge 2 ] || { echo "captcha-faces.sh: $1 needs a value (see --help)" >&2; exit 2; } ;;
+  esac
   case "$1" in
     --count) count="${2:-}"; shift 2 ;;
     --seed) seed="${2:-}"; shift 2 ;;
     --styled) styled=1; shift ;;
+    --mirror-1-7) mirror="${2:-}"; shift 2 ;;
     --all) all=1; shift ;;
-    --face) faces+=("${2:?--face needs a font file}"); shift 2 ;;
-    -h|--help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --face) faces+=("$2"); shift 2 ;;
+    -h|--help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     -*) echo "captcha-faces.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
     *) checkpoints+=("$1"); shift ;;
   esac
 done
 [[ "$count" =~ ^[1-9][0-9]{0,5}$ ]] || { echo "captcha-faces.sh: --count must be 1..999999" >&2; exit 2; }
 [[ "$seed" =~ ^[0-9]{1,9}$ ]] || { echo "captcha-faces.sh: --seed must be a number" >&2; exit 2; }
+[[ "$mirror" =~ ^(0(\.[0-9]+)?|1(\.0*)?)$ ]] || { echo "captcha-faces.sh: --mirror-1-7 must be a share within 0..1" >&2; exit 2; }
 [ ${#checkpoints[@]} -gt 0 ] || checkpoints=(models/captcha.pt)
 for c in "${checkpoints[@]}"; do
   [ -f "$c" ] || { echo "captcha-faces.sh: no checkpoint $c" >&2; exit 1; }
@@ -78,7 +87,7 @@ for i in "${!faces[@]}"; do
   flags=(--require "$family")
   [ "$styled" = 1 ] || flags=(--require "$family,solid,fill" --exclude "$plain")
   [ "$family" = ttf-other ] && flags+=(--other-fonts)
-  "$gen" --count "$count" --seed "$seed" --length 4-6 --font-dir "$tmp/fonts" "${flags[@]}" --out "$tmp/set" 2>/dev/null ||
+  "$gen" --count "$count" --seed "$seed" --mirror-1-7 "$mirror" --length 4-6 --font-dir "$tmp/fonts" "${flags[@]}" --out "$tmp/set" 2>/dev/null ||
     { echo "captcha-faces.sh: digitnet-captcha-gen failed on $face" >&2; exit 1; }
   for c in "${checkpoints[@]}"; do
     "$eval_bin" --task captcha --checkpoint "$c" --data-dir "$tmp/set" --views 1 --json >"$tmp/read.json" 2>/dev/null ||
