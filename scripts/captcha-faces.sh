@@ -47,7 +47,7 @@ gen=build/release/bin/digitnet-captcha-gen
 eval_bin=build/release/bin/digitnet-eval
 fonts=/usr/share/fonts
 
-# FAMILY<tab>FILE of every face the renderer finds, the ttf-other ones included.
+# FAMILY<tab>FILE<tab>FOOT of every face the renderer finds, the ttf-other ones included.
 known=$("$gen" --list-fonts)
 [ -n "$known" ] || { echo "captcha-faces.sh: the renderer finds no TrueType face under $fonts (run scripts/setup.sh)" >&2; exit 1; }
 if [ "$all" = 1 ]; then

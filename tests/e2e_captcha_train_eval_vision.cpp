@@ -147,6 +147,10 @@ TEST(CaptchaTrainEvalAppTest, CaptchaFlagsAreCheckedBeforeWork) {
   const auto share = run_app("digitnet-train", "--task captcha --mirror-1-7 1.5" + out);
   EXPECT_EQ(share.code, 2);
   EXPECT_NE(share.err.find("--mirror-1-7 must be a share within 0..1"), std::string::npos) << share.err;
+  const auto footless = run_app("digitnet-train", "--task captcha --mirror-1-7-footless 2" + out);
+  EXPECT_EQ(footless.code, 2);
+  EXPECT_NE(footless.err.find("--mirror-1-7-footless must be a share within 0..1"), std::string::npos) << footless.err;
+  EXPECT_EQ(run_app("digitnet-train", "--task mnist --mirror-1-7-footless 0.5" + out).code, 2);
   EXPECT_EQ(run_app("digitnet-train", "--task words" + out).code, 2);
   EXPECT_EQ(run_app("digitnet-eval", "--task captcha").code, 2);
   EXPECT_EQ(run_app("digitnet-eval", "--task captcha --data-dir . --length 9-2").code, 2);

@@ -152,6 +152,13 @@ TEST(CaptchaTaskTest, StartsFromACheckpointsWeights) {
   EXPECT_EQ(digitnet::CaptchaTask(o).manifest().at("data.mirror_confusing_leans"), "0.500000");
   o.mirror_confusing_leans = 2;
   EXPECT_THROW(digitnet::CaptchaTask{o}, std::invalid_argument);
+  o.mirror_confusing_leans = 0.5;
+  EXPECT_EQ(digitnet::CaptchaTask(o).manifest().count("data.mirror_footless_leans"), 0u);
+  o.mirror_footless_leans = 1.0;
+  EXPECT_EQ(digitnet::CaptchaTask(o).manifest().at("data.mirror_footless_leans"), "1.000000");
+  o.mirror_footless_leans = 1.5;
+  EXPECT_THROW(digitnet::CaptchaTask{o}, std::invalid_argument);
+  o.mirror_footless_leans.reset();
 
   o.mirror_confusing_leans = 0;
   EXPECT_EQ(task.manifest().count("data.handwriting"), 0u);

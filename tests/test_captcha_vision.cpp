@@ -7,6 +7,7 @@
 #include <cmath>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <set>
 #include <tuple>
 
@@ -564,6 +565,62 @@ TEST(CaptchaGeneratorTest, RejectsAMirroredShareOutsideZeroToOne) {
   for (double share : {-0.1, 1.5, std::nan("")}) {
     digitnet::CaptchaOptions o;
     o.mirror_confusing_leans = share;
+    EXPECT_THROW(digitnet::validate(o), std::invalid_argument) << share;
+  }
+}
+
+TEST(CaptchaGeneratorTest, TellsTheFacesWhoseOneHasAFoot) {
+  if (!digitnet::captcha_freetype_available()) GTEST_SKIP() << "OpenCV without freetype";
+  const std::string fonts = "/usr/share/fonts/";
+  const std::map<std::string, bool> faces = {{"truetype/dejavu/DejaVuSans.ttf", true},
+                                             {"truetype/liberation2/LiberationSerif-Regular.ttf", true},
+                                             {"truetype/lato/Lato-Regular.ttf", true},
+                                             {"truetype/roboto/unhinted/RobotoTTF/Roboto-Regular.ttf", false},
+                                             {"truetype/open-sans/OpenSans-Regular.ttf", false},
+                                             {"opentype/cantarell/Cantarell-Regular.otf", false},
+                                             {"truetype/liberation2/LiberationSans-Regular.ttf", true}};
+  for (const auto& [face, foot] : faces) {
+    if (!std::filesystem::exists(fonts + face)) GTEST_SKIP() << "no " << face << " (scripts/setup.sh installs it)";
+    EXPECT_EQ(digitnet::one_has_foot(fonts + face), foot) << face;
+  }
+  digitnet::test::TempDir dir;
+  digitnet::test::write_text(dir / "Broken.ttf", "not a font");
+  EXPECT_FALSE(digitnet::one_has_foot((dir / "Broken.ttf").string()));
+}
+
+TEST(CaptchaGeneratorTest, TheFootlessShareMirrorsOnlyTheFacesWhoseOneHasNoFoot) {
+  if (!digitnet::captcha_freetype_available()) GTEST_SKIP() << "OpenCV without freetype";
+  const std::filesystem::path dejavu = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
+                              roboto = "/usr/share/fonts/truetype/roboto/unhinted/RobotoTTF/Roboto-Regular.ttf";
+  if (!std::filesystem::exists(dejavu) || !std::filesystem::exists(roboto))
+    GTEST_SKIP() << "DejaVu Sans or Roboto missing (scripts/setup.sh installs them)";
+  digitnet::test::TempDir dir;
+  std::filesystem::create_directories(dir / "dejavu");
+  std::filesystem::create_directories(dir / "roboto");
+  std::filesystem::copy_file(dejavu, dir / "dejavu" / dejavu.filename());
+  std::filesystem::copy_file(roboto, dir / "roboto" / roboto.filename());
+  // How many of 20 captchas of 1s and 7s in `family` draw other pixels than with no mirror.
+  const auto changed = [&](const std::string& family, double share, std::optional<double> footless) {
+    auto o = plain_captchas();
+    o.font_dir = dir.path();
+    o.require.push_back(family);
+    const digitnet::CaptchaGenerator plain(o);
+    o.mirror_confusing_leans = share;
+    o.mirror_footless_leans = footless;
+    const digitnet::CaptchaGenerator mirrored(o);
+    int n = 0;
+    for (uint64_t i = 0; i < 20; ++i) n += !identical(plain.generate(i, "1717").image, mirrored.generate(i, "1717").image);
+    return n;
+  };
+  EXPECT_EQ(changed("dejavu", 0.0, 1.0), 0);  // DejaVu's 1 has a foot: --mirror-1-7 0 holds there
+  EXPECT_GT(changed("more", 0.0, 1.0), 10);   // Roboto's has none
+  EXPECT_GT(changed("dejavu", 1.0, 0.0), 10);
+  EXPECT_EQ(changed("more", 1.0, 0.0), 0);
+  EXPECT_GT(changed("dejavu", 1.0, std::nullopt), 10);  // unset: one share for every face
+  EXPECT_GT(changed("more", 1.0, std::nullopt), 10);
+  for (double share : {-0.1, 1.5, std::nan("")}) {
+    digitnet::CaptchaOptions o;
+    o.mirror_footless_leans = share;
     EXPECT_THROW(digitnet::validate(o), std::invalid_argument) << share;
   }
 }

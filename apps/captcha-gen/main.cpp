@@ -52,12 +52,13 @@ int main(int argc, char** argv) {
       ("font-dir", "the folder searched (recursively) for TrueType faces; families go by Debian's package folders and file names (captcha.h), so one face in its package's folder, with its family required (--require more), draws that face alone", cxxopts::value<std::string>()->default_value("/usr/share/fonts"))
       ("other-fonts", "also draw TrueType fonts under /usr/share/fonts of packages other than those setup.sh installs (family ttf-other)")
       ("mirror-1-7", "share (0..1) of the 1s leaning clockwise and 7s leaning anticlockwise past 6 degrees (shapes of the other digit) turned the other way instead", cxxopts::value<double>()->default_value("0"))
+      ("mirror-1-7-footless", "that share in the faces whose 1 has no foot (--list-fonts says which; Hershey faces and handwriting count as footless), in place of --mirror-1-7 there", cxxopts::value<double>())
       ("handwriting", "an MNIST folder (data/mnist): --handwriting-share of captchas draw its train split's handwritten digits (family handwriting)", cxxopts::value<std::string>())
       ("handwriting-share", "share (0..1) of captchas drawn in handwriting with --handwriting", cxxopts::value<double>()->default_value("0.15"))
       ("sheet", "also write all captchas tiled into one PNG (FILE)", cxxopts::value<std::string>())
       ("threads", "generator threads (0: all cores)", cxxopts::value<int>()->default_value("0"))
       ("list-families", "print the style families and exit")
-      ("list-fonts", "print each TrueType face under --font-dir as FAMILY<tab>FILE and exit")
+      ("list-fonts", "print each TrueType face under --font-dir as FAMILY<tab>FILE<tab>footed-1|footless-1 and exit")
       ("h,help", "show this help");
     const auto parsed = digitnet::cli::parse(opts, argc, argv);
     if (!parsed) return digitnet::cli::kOk;
@@ -71,7 +72,8 @@ int main(int argc, char** argv) {
     if (args.count("font-dir") && !std::filesystem::is_directory(font_dir, font_ec))
       throw std::runtime_error("--font-dir: no folder " + font_dir.string());
     if (args.count("list-fonts")) {
-      for (const auto& f : digitnet::find_captcha_fonts(font_dir)) std::cout << f.family << '\t' << f.path << '\n';
+      for (const auto& f : digitnet::find_captcha_fonts(font_dir)) std::cout << f.family << '\t' << f.path << '\t'
+                  << (digitnet::one_has_foot(f.path) ? "footed-1" : "footless-1") << '\n';
       return digitnet::cli::kOk;
     }
     if (!args.count("count")) throw std::invalid_argument("--count is required (see --help)");
@@ -94,6 +96,11 @@ int main(int argc, char** argv) {
     options.mirror_confusing_leans = args["mirror-1-7"].as<double>();
     if (!(options.mirror_confusing_leans >= 0 && options.mirror_confusing_leans <= 1))
       throw std::invalid_argument("--mirror-1-7 must be a share within 0..1");
+    if (args.count("mirror-1-7-footless")) {
+      options.mirror_footless_leans = args["mirror-1-7-footless"].as<double>();
+      if (!(*options.mirror_footless_leans >= 0 && *options.mirror_footless_leans <= 1))
+        throw std::invalid_argument("--mirror-1-7-footless must be a share within 0..1");
+    }
     if (args.count("handwriting")) options.handwriting_dir = args["handwriting"].as<std::string>();
     options.handwriting_share = args["handwriting-share"].as<double>();
     if (!(options.handwriting_share >= 0 && options.handwriting_share <= 1))

@@ -140,6 +140,7 @@ int main(int argc, char** argv) {
       ("exclude", "captcha: style families never drawn, in training or validation", cxxopts::value<std::string>()->default_value(""))
       ("other-fonts", "captcha: also draw TrueType fonts under /usr/share/fonts of packages other than those setup.sh installs (family ttf-other)")
       ("mirror-1-7", "captcha: share (0..1) of the 1s leaning clockwise and 7s leaning anticlockwise past 6 degrees (shapes of the other digit) turned the other way instead", cxxopts::value<double>()->default_value("0"))
+      ("mirror-1-7-footless", "captcha: that share in the faces whose 1 has no foot (Roboto, Open Sans, Cantarell; Hershey, handwriting), in place of --mirror-1-7 there", cxxopts::value<double>())
       ("handwriting", "captcha: an MNIST folder (data/mnist); --handwriting-share of captchas draw its train split's handwritten digits", cxxopts::value<std::string>())
       ("handwriting-share", "captcha: share (0..1) of captchas drawn in handwriting with --handwriting", cxxopts::value<double>()->default_value("0.15"))
       ("length", "captcha: digits per training captcha, MIN-MAX", cxxopts::value<std::string>()->default_value("4-8"))
@@ -163,7 +164,7 @@ int main(int argc, char** argv) {
 #endif
     if (!reader && args.count("copies")) throw std::invalid_argument("--copies is only for --task reader");
     if (!captcha) {
-      for (const char* flag : {"finetune", "init", "average", "held-out", "exclude", "other-fonts", "mirror-1-7",
+      for (const char* flag : {"finetune", "init", "average", "held-out", "exclude", "other-fonts", "mirror-1-7", "mirror-1-7-footless",
                                "handwriting", "handwriting-share", "length", "batches", "val"})
         if (args.count(flag)) throw std::invalid_argument(std::string("--") + flag + " is only for --task captcha");
     } else if (args.count("augment")) {
@@ -214,6 +215,11 @@ int main(int argc, char** argv) {
       o.mirror_confusing_leans = args["mirror-1-7"].as<double>();
       if (!(o.mirror_confusing_leans >= 0 && o.mirror_confusing_leans <= 1))
         throw std::invalid_argument("--mirror-1-7 must be a share within 0..1");
+      if (args.count("mirror-1-7-footless")) {
+        o.mirror_footless_leans = args["mirror-1-7-footless"].as<double>();
+        if (!(*o.mirror_footless_leans >= 0 && *o.mirror_footless_leans <= 1))
+          throw std::invalid_argument("--mirror-1-7-footless must be a share within 0..1");
+      }
       if (args.count("handwriting")) o.handwriting_dir = args["handwriting"].as<std::string>();
       o.handwriting_share = args["handwriting-share"].as<double>();
       if (!(o.handwriting_share >= 0 && o.handwriting_share <= 1))

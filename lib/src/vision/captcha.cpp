@@ -583,6 +583,9 @@ void validate(const CaptchaOptions& o) {
   if (!(o.mirror_confusing_leans >= 0.0 && o.mirror_confusing_leans <= 1.0))
     throw std::invalid_argument("the share of confusing 1 and 7 leans mirrored must be within 0..1, not " +
                                 std::to_string(o.mirror_confusing_leans));
+  if (o.mirror_footless_leans && !(*o.mirror_footless_leans >= 0.0 && *o.mirror_footless_leans <= 1.0))
+    throw std::invalid_argument("the share of confusing 1 and 7 leans mirrored in faces whose 1 has no foot must be "
+                                "within 0..1, not " + std::to_string(*o.mirror_footless_leans));
   if (!(o.handwriting_share >= 0.0 && o.handwriting_share <= 1.0))
     throw std::invalid_argument("the share of captchas drawn in handwriting must be within 0..1, not " +
                                 std::to_string(o.handwriting_share));
@@ -669,6 +672,54 @@ bool under_one_of(const std::filesystem::path& file, const std::filesystem::path
 }
 
 }  // namespace
+
+bool one_has_foot(const std::string& font) {
+#ifdef DIGITNET_HAVE_FREETYPE
+  static std::mutex mutex;
+  static std::map<std::string, bool> known;
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    const auto it = known.find(font);
+    if (it != known.end()) return it->second;
+  }
+  bool foot = false;
+  try {
+    auto ft = cv::freetype::createFreeType2();
+    ft->loadFontData(font, 0);
+    cv::Mat canvas(160, 160, CV_8UC3, cv::Scalar(0, 0, 0)), grey;
+    ft->putText(canvas, "1", cv::Point(40, 120), 96, cv::Scalar(255, 255, 255), -1, cv::LINE_8, true);
+    cv::extractChannel(canvas, grey, 0);
+    const cv::Rect box = cv::boundingRect(grey);
+    if (box.height >= 16) {
+      const cv::Mat ink = grey(box) > 127;
+      // The stem: the median count of ink pixels of the rows at 35-65% of the height.
+      std::vector<int> stem;
+      for (int y = box.height * 35 / 100; y <= box.height * 65 / 100; ++y) stem.push_back(cv::countNonZero(ink.row(y)));
+      std::nth_element(stem.begin(), stem.begin() + long(stem.size() / 2), stem.end());
+      const int stem_width = std::max(1, stem[stem.size() / 2]);
+      // The base: the widest span of ink over the lowest 6% of the rows.
+      int base = 0;
+      for (int y = box.height - std::max(2, box.height * 6 / 100); y < box.height; ++y) {
+        std::vector<cv::Point> points;
+        cv::findNonZero(ink.row(y), points);
+        if (points.empty()) continue;
+        const auto [lo, hi] = std::minmax_element(points.begin(), points.end(),
+                                                  [](const cv::Point& a, const cv::Point& b) { return a.x < b.x; });
+        base = std::max(base, hi->x - lo->x + 1);
+      }
+      foot = base * 10 >= stem_width * 17;
+    }
+  } catch (const cv::Exception&) {
+    foot = false;  // a file FreeType cannot load
+  }
+  std::lock_guard<std::mutex> lock(mutex);
+  known[font] = foot;
+  return foot;
+#else
+  (void)font;
+  return false;
+#endif
+}
 
 std::vector<CaptchaGenerator::Font> find_captcha_fonts(const std::filesystem::path& dir) {
   std::vector<CaptchaGenerator::Font> fonts;
@@ -892,8 +943,12 @@ Captcha CaptchaGenerator::generate(uint64_t index, const std::string& digits) co
     const cv::Mat drawn = hand ? handwritten_mask(*hand, *handwriting_, digits[size_t(i)], h)
                                : glyph_mask(rng, font, digits[size_t(i)], h);
     const cv::Mat marked = on("zeros") && digits[size_t(i)] == '0' ? mark_zero(own.at("zeros"), drawn, zero_slash) : drawn;
-    cv::Mat mask =
-        transform_glyph(rng, marked, digits[size_t(i)], options_.mirror_confusing_leans, own_turn, glyph_line_turn);
+    const char digit = digits[size_t(i)];
+    // Hershey faces and handwriting count as footless; the foot is looked up for 1s and 7s only.
+    const bool footless = options_.mirror_footless_leans && (digit == '1' || digit == '7') &&
+                          (hand || !font || !one_has_foot(font->path));
+    const double mirror = footless ? *options_.mirror_footless_leans : options_.mirror_confusing_leans;
+    cv::Mat mask = transform_glyph(rng, marked, digit, mirror, own_turn, glyph_line_turn);
     if (on("flags") && digits[size_t(i)] == '1' && own.at("flags").chance(0.85)) mask = flag_one(own.at("flags"), mask);
     if (on("dotted")) mask = dot_matrix(own.at("dotted"), mask, dot_step, dot_radius);
     Glyph g;

@@ -142,6 +142,7 @@ CaptchaTask::CaptchaTask(CaptchaTaskOptions options) : options_(std::move(option
   gen.font_dir = options_.font_dir;
   gen.other_fonts = options_.other_fonts;
   gen.mirror_confusing_leans = options_.mirror_confusing_leans;
+  gen.mirror_footless_leans = options_.mirror_footless_leans;
   gen.handwriting_dir = options_.handwriting_dir;
   gen.handwriting_share = options_.handwriting_share;
   gen.seed = 1;  // replaced per epoch seed in make_batch
@@ -365,6 +366,8 @@ Manifest CaptchaTask::manifest() {
   if (!options_.exclude.empty()) m["data.exclude"] = join(options_.exclude);
   if (options_.other_fonts) m["data.other_fonts"] = "1";
   if (options_.mirror_confusing_leans > 0) m["data.mirror_confusing_leans"] = std::to_string(options_.mirror_confusing_leans);
+  if (options_.mirror_footless_leans)
+    m["data.mirror_footless_leans"] = std::to_string(*options_.mirror_footless_leans);
   if (!options_.handwriting_dir.empty()) {
     m["data.handwriting"] = options_.handwriting_dir.string();
     m["data.handwriting_share"] = std::to_string(options_.handwriting_share);

@@ -41,6 +41,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -81,6 +82,12 @@ struct CaptchaOptions {
   // the other digit (see transform_glyph in captcha.cpp). 0 draws turns alike both ways, as the
   // shipped model was trained; bench/BENCHMARKS.md has what 0.5 and 1 did.
   double mirror_confusing_leans = 0.0;
+  // The same share for the faces whose 1 has no foot (one_has_foot; Hershey faces and
+  // handwriting count as such), in place of mirror_confusing_leans there. Such a face's upright
+  // 1 is a stem with a flag, the shape of a 7 turned anticlockwise; beside a footed 1 (DejaVu,
+  // Bitstream Vera) a 7 turned so stays a 7, and django-simple-captcha draws those. Unset: one
+  // share for every face.
+  std::optional<double> mirror_footless_leans;
   // An MNIST-like IDX folder (scripts/get-data.sh's data/mnist): with it, the handwriting
   // family draws each digit of handwriting_share of captchas (all of them when required) as
   // one of the handwritten digits of its train split; its test split is never read. It draws
@@ -152,6 +159,12 @@ const std::vector<std::string>& more_font_dirs();
 // freefont, extra, more, ttf-other), sorted by path. Symbol, maths and dingbat faces, and faces
 // that draw no digits (each digit their missing-glyph box), are left out.
 std::vector<CaptchaGenerator::Font> find_captcha_fonts(const std::filesystem::path& dir);
+
+// Whether the face in `font` draws its 1 with a foot: the ink of its lowest rows spans at
+// least 1.7 times the stem's width at mid height (DejaVu Sans, Liberation Sans and Serif, Lato;
+// not Roboto, Open Sans or Cantarell). False for a file FreeType cannot draw, and without the
+// freetype module. Measured once per file.
+bool one_has_foot(const std::string& font);
 
 // True when OpenCV's freetype module was built in (TrueType fonts can be drawn).
 bool captcha_freetype_available();

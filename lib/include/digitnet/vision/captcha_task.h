@@ -16,6 +16,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -46,6 +47,7 @@ struct CaptchaTaskOptions {
   std::filesystem::path font_dir = "/usr/share/fonts";
   bool other_fonts = false;  // CaptchaOptions::other_fonts
   double mirror_confusing_leans = 0.0;  // CaptchaOptions::mirror_confusing_leans
+  std::optional<double> mirror_footless_leans;  // CaptchaOptions::mirror_footless_leans
   std::filesystem::path handwriting_dir;  // CaptchaOptions::handwriting_dir
   double handwriting_share = 0.15;        // CaptchaOptions::handwriting_share
   // Start from `init_checkpoint`'s weights (its model options win) instead of random ones.
