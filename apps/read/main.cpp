@@ -142,7 +142,7 @@ int main(int argc, char** argv) {
     opts.add_options()
       ("c,checkpoint", "reader checkpoint (default: models/mnist-reader.pt; with --captcha models/captcha.pt)", cxxopts::value<std::string>())
       ("captcha", "read numeric captchas: whole images, no segmentation")
-      ("length", "with --captcha: digits per captcha: N, MIN-MAX, any, or auto (when 90% of a folder's, or the named files', confident readings have one length, the others are read again with it)", cxxopts::value<std::string>()->default_value("auto"))
+      ("length", "with --captcha: digits per captcha: N, MIN-MAX, any, or auto (when 75% of a folder's, or the named files', confident readings have one length, the others are read again with it)", cxxopts::value<std::string>()->default_value("auto"))
       ("views", "with --captcha: views read per captcha, 1..3 (the image, dark strokes bolder, light strokes bolder); the most confident reading wins", cxxopts::value<int>()->default_value("3"))
       ("json", "one JSON object per file")
       ("annotate", "write the picture with boxes and readings: a file for one input, else a folder",

@@ -98,7 +98,7 @@ struct CaptchaFileResult {
   std::string error;       // one line, naming the file, when not ok
 };
 // Captchas from one source usually share their length (a site's generator draws 5 digits).
-// The length that at least 90% of the confident readings (those not marked `retry`) have;
+// The length that at least 75% of the confident readings (those not marked `retry`) have;
 // unconstrained when no length is that common (mixed lengths) or fewer than 20 readings are
 // confident.
 CaptchaLength common_captcha_length(const std::vector<CaptchaReading>& readings);
