@@ -7,15 +7,21 @@
 # (scripts/make-captcha-fixed-sets.sh); the generators' come from
 # `scripts/bench-captcha-external.sh --sets-only` (count 300, seed 1), and a missing one is an
 # error. --external DIR reads the generators' captchas from DIR instead (a set made with
-# `scripts/bench-captcha-external.sh --sets-only --out DIR --count N --seed S`).
-#   scripts/score-captcha.sh [--external DIR] CHECKPOINT...
+# `scripts/bench-captcha-external.sh --sets-only --out DIR --count N --seed S`); given more than
+# once, each figure pools the sets' captchas (correct over read, so a set of 1,000 weighs more
+# than one of 300).
+#   scripts/score-captcha.sh [--external DIR]... CHECKPOINT...
 set -euo pipefail
 cd "$(dirname "$0")/.."
-external=data/captcha-external
 case "${1:-}" in
-  ""|-h|--help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; [ -n "${1:-}" ]; exit $? ;;
-  --external) external="${2:?--external needs a folder}"; shift 2 ;;
+  ""|-h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; [ -n "${1:-}" ]; exit $? ;;
 esac
+externals=()
+while [ "${1:-}" = --external ]; do
+  externals+=("${2:?--external needs a folder}")
+  shift 2
+done
+[ ${#externals[@]} -gt 0 ] || externals=(data/captcha-external)
 [ $# -gt 0 ] || { echo "score-captcha.sh: name at least one checkpoint (see --help)" >&2; exit 2; }
 eval_bin=build/release/bin/digitnet-eval
 [ -x "$eval_bin" ] || { echo "score-captcha.sh: build first (cmake --build --preset release)" >&2; exit 1; }
@@ -24,16 +30,28 @@ generators=(gregwar django-simple securityimage svg-captcha captchapng authen-ca
 for d in "${fixed[@]/#/data/captcha-fixed3/}"; do
   [ -d "$d" ] || { bash scripts/make-captcha-fixed-sets.sh; break; }
 done
-for d in "${generators[@]/#/$external/}" "$external/node-captcha-generator" \
-  "$external/node-captcha-generator-t10k" "$external/upright-web"; do
-  [ -d "$d" ] || { echo "score-captcha.sh: no $d (scripts/bench-captcha-external.sh --sets-only makes it)" >&2; exit 1; }
+for external in "${externals[@]}"; do
+  for d in "${generators[@]/#/$external/}" "$external/node-captcha-generator" \
+    "$external/node-captcha-generator-t10k" "$external/upright-web"; do
+    [ -d "$d" ] || { echo "score-captcha.sh: no $d (scripts/bench-captcha-external.sh --sets-only makes it)" >&2; exit 1; }
+  done
 done
 
-accuracy() {  # CHECKPOINT DIR FLAGS...: whole-string accuracy in percent, one decimal
-  local json
-  json=$("$eval_bin" --task captcha --checkpoint "$1" --data-dir "$2" --json "${@:3}" 2>/dev/null) ||
-    { echo "score-captcha.sh: digitnet-eval failed on $2 with $1" >&2; exit 1; }
-  /usr/bin/python3 -c 'import json, sys; print("%.1f" % (100 * json.loads(sys.argv[1])["accuracy"]))' "$json"
+accuracy() {  # CHECKPOINT NAME FLAGS...: whole-string accuracy in percent, one decimal, over NAME
+  # (a fixed set's path, or a generator's folder name in every --external set), pooled
+  local ckpt="$1" name="$2" dirs=() d json correct=0 total=0 c n
+  shift 2
+  case "$name" in
+    */*) dirs=("$name") ;;
+    *) for d in "${externals[@]}"; do dirs+=("$d/$name"); done ;;
+  esac
+  for d in "${dirs[@]}"; do
+    json=$("$eval_bin" --task captcha --checkpoint "$ckpt" --data-dir "$d" --json "$@" 2>/dev/null) ||
+      { echo "score-captcha.sh: digitnet-eval failed on $d with $ckpt" >&2; exit 1; }
+    read -r c n < <(/usr/bin/python3 -c 'import json, sys; d = json.loads(sys.argv[1]); print(d["correct"], d["captchas"])' "$json")
+    correct=$((correct + c)) total=$((total + n))
+  done
+  awk -v c="$correct" -v n="$total" 'BEGIN { printf "%.1f\n", n ? 100 * c / n : 0 }'
 }
 
 join() { local IFS='|'; echo "$*" | sed 's/|/ | /g'; }
@@ -48,13 +66,13 @@ for ckpt in "$@"; do
   done
   row+=" | $fsum"
   for g in "${generators[@]}"; do
-    a=$(accuracy "$ckpt" "$external/$g")
+    a=$(accuracy "$ckpt" "$g")
     row+=" | $a" gsum=$(awk -v s="$gsum" -v a="$a" 'BEGIN { print s + a }')
     at90=$((at90 + $(awk -v a="$a" 'BEGIN { print (a >= 90) }')))
   done
   row+=" | $gsum | $at90"
-  row+=" | $(accuracy "$ckpt" "$external/node-captcha-generator")"
-  row+=" | $(accuracy "$ckpt" "$external/node-captcha-generator-t10k")"
-  row+=" | $(accuracy "$ckpt" "$external/upright-web" --views 1) |"
+  row+=" | $(accuracy "$ckpt" node-captcha-generator)"
+  row+=" | $(accuracy "$ckpt" node-captcha-generator-t10k)"
+  row+=" | $(accuracy "$ckpt" upright-web --views 1) |"
   echo "$row"
 done

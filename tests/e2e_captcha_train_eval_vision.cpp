@@ -83,6 +83,8 @@ TEST(CaptchaTrainEvalAppTest, TrainsFinetunesAndScoresAFolder) {
   EXPECT_NE(eval.out.find("\"captchas_per_s\""), std::string::npos) << eval.out;
   EXPECT_NE(eval.out.find("\"length\": \"auto\""), std::string::npos) << eval.out;
   EXPECT_NE(eval.out.find("\"settled_length\": "), std::string::npos) << eval.out;
+  EXPECT_NE(eval.out.find("\"one_seven_bias\": "), std::string::npos) << eval.out;
+  EXPECT_NE(eval.out.find("\"rebalanced\": "), std::string::npos) << eval.out;
 
   // A picture of the most confidently wrong captchas (a tiny model gets most of them wrong).
   const auto png = (dir / "wrong.png").string();
@@ -158,4 +160,6 @@ TEST(CaptchaTrainEvalAppTest, CaptchaFlagsAreCheckedBeforeWork) {
   const auto mnist_views = run_app("digitnet-eval", "--task mnist --views 2");
   EXPECT_EQ(mnist_views.code, 2);
   EXPECT_NE(mnist_views.err.find("only for --task captcha"), std::string::npos) << mnist_views.err;
+  EXPECT_EQ(run_app("digitnet-eval", "--task captcha --data-dir . --balance-1-7 1").code, 2);
+  EXPECT_EQ(run_app("digitnet-eval", "--task mnist --balance-1-7 off").code, 2);
 }

@@ -75,4 +75,10 @@ TEST(ReadCaptchaAppTest, CaptchaOnlyFlagsAreRefusedElsewhere) {
   EXPECT_EQ(bad_views.code, 2) << bad_views.err;
   EXPECT_NE(bad_views.err.find("--views"), std::string::npos) << bad_views.err;
   EXPECT_EQ(digitnet::test::count_lines(bad_views.err), 1) << bad_views.err;
+  const auto balance = run_app("digitnet-read", "--balance-1-7 off " + (dir / "x.png").string());
+  EXPECT_EQ(balance.code, 2) << balance.err;
+  const auto bad_balance = run_app("digitnet-read", "--captcha --balance-1-7 yes " + dir.path().string());
+  EXPECT_EQ(bad_balance.code, 2) << bad_balance.err;
+  EXPECT_NE(bad_balance.err.find("--balance-1-7 must be auto or off, not 'yes'"), std::string::npos) << bad_balance.err;
+  EXPECT_EQ(digitnet::test::count_lines(bad_balance.err), 1) << bad_balance.err;
 }

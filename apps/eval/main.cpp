@@ -37,6 +37,7 @@ int eval_captcha(const cxxopts::ParseResult& args, const torch::Device& device) 
   options.batch_size = std::min<int64_t>(args["batch-size"].as<int64_t>(), 256);
   options.views = args["views"].as<int>();
   if (options.views < 1 || options.views > 3) throw std::invalid_argument("--views must be 1, 2 or 3");
+  options.balance_ones_sevens = digitnet::parse_one_seven_balance(args["balance-1-7"].as<std::string>());
   digitnet::CaptchaReader reader(checkpoint, device, options);
   const auto dir = args["data-dir"].as<std::string>();
   const auto r = digitnet::evaluate_captcha_folder(reader, dir);
@@ -54,8 +55,10 @@ int eval_captcha(const cxxopts::ParseResult& args, const torch::Device& device) 
                      .set("data_dir", dir)
                      .set("views", int64_t(options.views))
                      .set("length", options.length.automatic ? "auto" : digitnet::to_string(options.length))
-                     .set("settled_length", digitnet::to_string(r.settled.length))
-                     .set("reread", r.settled.reread)
+                     .set("settled_length", digitnet::to_string(r.settled.length.length))
+                     .set("reread", r.settled.length.reread)
+                     .set("one_seven_bias", r.settled.balance.bias)
+                     .set("rebalanced", r.settled.balance.changed)
                      .set("captchas", r.total)
                      .set("read", r.read)
                      .set("correct", r.correct)
@@ -69,9 +72,12 @@ int eval_captcha(const cxxopts::ParseResult& args, const torch::Device& device) 
               << '\n';
   } else {
     std::printf("checkpoint:     %s (%d views per captcha)\n", checkpoint.c_str(), options.views);
-    if (options.length.automatic && r.settled.length.constrained())
+    if (r.settled.balance.bias != 0.0)
+      std::printf("1s and 7s:      balanced: bias %+.2f towards the 1 (%lld readings changed)\n",
+                  r.settled.balance.bias, static_cast<long long>(r.settled.balance.changed));
+    if (options.length.automatic && r.settled.length.length.constrained())
       std::printf("length:         auto: %s (%lld captchas read again with it)\n",
-                  digitnet::to_string(r.settled.length).c_str(), static_cast<long long>(r.settled.reread));
+                  digitnet::to_string(r.settled.length.length).c_str(), static_cast<long long>(r.settled.length.reread));
     else if (options.length.automatic)
       std::printf("length:         auto: lengths vary, none imposed\n");
     else
@@ -111,6 +117,7 @@ int main(int argc, char** argv) {
     opts.add_options()
       ("task", "mnist (an IDX test set) | captcha (a folder of <anything>_<digits>.<ext> files or a labels.csv)", cxxopts::value<std::string>()->default_value("mnist"))
       ("length", "captcha: digits to read: N, MIN-MAX, any, or auto (when 75% of the folder's confident readings have one length, the others are read again with it)", cxxopts::value<std::string>()->default_value("auto"))
+("balance-1-7", "captcha: auto: a folder whose readings hold too few 1s against 7s (or too few 7s), beyond chance, is read again with the 1 and the 7 weighed to even them; off: as the model reads", cxxopts::value<std::string>()->default_value("auto"))
       ("views", "captcha: views read per captcha, 1..3 (the image, dark strokes bolder, light strokes bolder); the most confident reading wins", cxxopts::value<int>()->default_value("3"))
       ("c,checkpoint", "checkpoint file (default: runs/mnist/model.pt, else models/mnist.pt)", cxxopts::value<std::string>())
       ("d,data-dir", "dataset folder (IDX files)", cxxopts::value<std::string>()->default_value("data/mnist"))
@@ -141,7 +148,7 @@ int main(int argc, char** argv) {
       throw std::invalid_argument("--task captcha needs a build with OpenCV");
 #endif
     }
-    for (const char* flag : {"length", "views"})
+    for (const char* flag : {"length", "views", "balance-1-7"})
       if (args.count(flag)) throw std::invalid_argument(std::string("--") + flag + " is only for --task captcha");
     const auto split = args["split"].as<std::string>();
     if (split != "t10k" && split != "train") throw std::invalid_argument("--split must be t10k or train");

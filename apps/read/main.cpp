@@ -56,6 +56,7 @@ int read_captchas(const cxxopts::ParseResult& args) {
   options.length = digitnet::parse_captcha_length(args["length"].as<std::string>());
   options.views = args["views"].as<int>();
   if (options.views < 1 || options.views > 3) throw std::invalid_argument("--views must be 1, 2 or 3");
+  options.balance_ones_sevens = digitnet::parse_one_seven_balance(args["balance-1-7"].as<std::string>());
   const int threads = digitnet::configure_threads(args["threads"].as<int>());
   const auto device = digitnet::select_device(args["device"].as<std::string>());
   std::cerr << digitnet::describe_device(device, threads) << '\n';
@@ -64,24 +65,29 @@ int read_captchas(const cxxopts::ParseResult& args) {
   digitnet::CaptchaReader reader(checkpoint, device, options);
   const bool json = args.count("json") > 0;
   // Each folder is one source of captchas, and so are the files named one by one (a shell
-  // glob): with --length auto each settles on its own length (settle_captcha_lengths).
+  // glob): each balances its 1s and 7s and, with --length auto, settles on its own length
+  // (settle_captcha_folder).
   struct Input {
     std::vector<digitnet::CaptchaFileResult> results;
     std::string error;  // the path does not exist
   };
   const auto names = args["inputs"].as<std::vector<std::string>>();
   std::vector<Input> inputs(names.size());
-  const auto report = [](const std::string& source, const digitnet::SettledLength& settled) {
-    if (settled.reread > 0)
-      std::cerr << "digitnet-read: " << source << ": most confident readings have " << digitnet::to_string(settled.length)
-                << " digits; " << settled.reread << " captchas read again with --length "
-                << digitnet::to_string(settled.length) << '\n';
+  const auto report = [](const std::string& source, const digitnet::FolderSettling& settled) {
+    if (settled.balance.bias != 0.0)
+      std::cerr << "digitnet-read: " << source << ": too few " << (settled.balance.bias > 0 ? "1s against 7s" : "7s against 1s")
+                << "; read again with --balance-1-7 (bias " << settled.balance.bias << ", " << settled.balance.changed
+                << " readings changed)\n";
+    if (settled.length.reread > 0)
+      std::cerr << "digitnet-read: " << source << ": most confident readings have "
+                << digitnet::to_string(settled.length.length) << " digits; " << settled.length.reread
+                << " captchas read again with --length " << digitnet::to_string(settled.length.length) << '\n';
   };
   std::vector<digitnet::CaptchaReading*> named;  // the files named one by one, read
   std::vector<std::filesystem::path> named_files;
   for (size_t i = 0; i < names.size(); ++i) {
     try {
-      digitnet::SettledLength settled;
+      digitnet::FolderSettling settled;
       inputs[i].results = digitnet::read_captcha_files(reader, names[i], &settled);
       report(names[i], settled);
     } catch (const std::exception& e) {
@@ -96,7 +102,7 @@ int read_captchas(const cxxopts::ParseResult& args) {
         named_files.push_back(r.file);
       }
   }
-  report("the files named", digitnet::settle_captcha_lengths(reader, named, [&](size_t k) {
+  report("the files named", digitnet::settle_captcha_folder(reader, named, [&](size_t k) {
            return digitnet::read_captcha_image(named_files[k]);
          }));
 
@@ -143,6 +149,7 @@ int main(int argc, char** argv) {
       ("c,checkpoint", "reader checkpoint (default: models/mnist-reader.pt; with --captcha models/captcha.pt)", cxxopts::value<std::string>())
       ("captcha", "read numeric captchas: whole images, no segmentation")
       ("length", "with --captcha: digits per captcha: N, MIN-MAX, any, or auto (when 75% of a folder's, or the named files', confident readings have one length, the others are read again with it)", cxxopts::value<std::string>()->default_value("auto"))
+("balance-1-7", "with --captcha: auto: a folder whose readings hold too few 1s against 7s (or too few 7s), beyond chance, is read again with the 1 and the 7 weighed to even them; off: as the model reads", cxxopts::value<std::string>()->default_value("auto"))
       ("views", "with --captcha: views read per captcha, 1..3 (the image, dark strokes bolder, light strokes bolder); the most confident reading wins", cxxopts::value<int>()->default_value("3"))
       ("json", "one JSON object per file")
       ("annotate", "write the picture with boxes and readings: a file for one input, else a folder",
@@ -168,7 +175,7 @@ int main(int argc, char** argv) {
         if (args.count(flag)) throw std::invalid_argument(std::string("--") + flag + " does not apply to --captcha");
       return read_captchas(args);
     }
-    for (const char* flag : {"length", "views"})
+    for (const char* flag : {"length", "views", "balance-1-7"})
       if (args.count(flag)) throw std::invalid_argument(std::string("--") + flag + " applies to --captcha only");
     dv::ImageLimits limits;
     const double mp = args["max-megapixels"].as<double>(), mb = args["max-mb"].as<double>();

@@ -10,7 +10,9 @@
 #include <opencv2/imgproc.hpp>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
+#include <cmath>
 #include <fstream>
 #include <iterator>
 #include <stdexcept>
@@ -100,6 +102,13 @@ std::string to_string(const CaptchaLength& length) {
   return std::to_string(length.min) + "-" + std::to_string(length.max);
 }
 
+bool parse_one_seven_balance(const std::string& text, const std::string& flag) {
+  const std::string t = trim(text);
+  if (t == "auto") return true;
+  if (t == "off") return false;
+  throw std::invalid_argument(flag + " must be auto or off, not '" + text + "'");
+}
+
 std::vector<cv::Mat> captcha_views(const cv::Mat& grey, int views) {
   check_views(views);
   std::vector<cv::Mat> out{grey};
@@ -143,7 +152,8 @@ CaptchaReader::CaptchaReader(CaptchaNet net, const torch::Device& device, Captch
 
 CaptchaReading CaptchaReader::read(const cv::Mat& image) { return read(std::vector<cv::Mat>{image}).at(0); }
 
-std::vector<CaptchaReading> CaptchaReader::read(const std::vector<cv::Mat>& images) {
+std::vector<CaptchaReading> CaptchaReader::read(const std::vector<cv::Mat>& images,
+                                                std::vector<torch::Tensor>* view_log_probs) {
   std::vector<CaptchaReading> out;
   out.reserve(images.size());
   const auto& o = net_->options();
@@ -159,19 +169,49 @@ std::vector<CaptchaReading> CaptchaReader::read(const std::vector<cv::Mat>& imag
       for (const auto& view : captcha_views(captcha_grey(images[j]), views))
         input[row++] = captcha_input(view, o.height, o.width);
     const auto log_probs = net_->forward(input.to(device_));
-    const auto decoded = ctc_decode_batch(log_probs, options_.length.min, options_.length.max);
-    for (size_t j = 0; j < end - i; ++j) {
-      size_t best = j * size_t(views);
-      for (size_t v = best + 1; v < (j + 1) * size_t(views); ++v)
-        if (decoded[v].confidence > decoded[best].confidence) best = v;
-      const auto& r = decoded[best];
-      CaptchaReading reading;
-      reading.text = r.text;
-      reading.confidence = r.confidence;
-      reading.char_confidences = r.char_confidences;
-      reading.retry = r.confidence < options_.retry_below;
-      out.push_back(std::move(reading));
+    if (view_log_probs) {
+      const auto cpu = log_probs.to(torch::kCPU, torch::kFloat);
+      for (int64_t j = 0; j < int64_t(end - i); ++j) view_log_probs->push_back(cpu.narrow(1, j * views, views).clone());
     }
+    for (auto& reading : decode_views(log_probs, views)) out.push_back(std::move(reading));
+  }
+  return out;
+}
+
+std::vector<CaptchaReading> CaptchaReader::decode(const std::vector<torch::Tensor>& view_log_probs) const {
+  std::vector<CaptchaReading> out;
+  out.reserve(view_log_probs.size());
+  torch::InferenceMode guard;
+  const size_t chunk = 512;
+  for (size_t i = 0; i < view_log_probs.size(); i += chunk) {
+    const std::vector<torch::Tensor> part(view_log_probs.begin() + long(i),
+                                          view_log_probs.begin() + long(std::min(view_log_probs.size(), i + chunk)));
+    for (auto& reading : decode_views(torch::cat(part, 1), int(part.front().size(1)))) out.push_back(std::move(reading));
+  }
+  return out;
+}
+
+std::vector<CaptchaReading> CaptchaReader::decode_views(torch::Tensor log_probs, int views) const {
+  if (options_.one_seven_bias != 0.0) {
+    std::vector<float> bias(size_t(kCtcClasses), 0.0f);
+    bias[1] = float(options_.one_seven_bias / 2);
+    bias[7] = float(-options_.one_seven_bias / 2);
+    log_probs = torch::log_softmax(log_probs + torch::tensor(bias).to(log_probs.device()), -1);
+  }
+  const auto decoded = ctc_decode_batch(log_probs, options_.length.min, options_.length.max);
+  std::vector<CaptchaReading> out;
+  out.reserve(decoded.size() / size_t(views));
+  for (size_t j = 0; j < decoded.size() / size_t(views); ++j) {
+    size_t best = j * size_t(views);
+    for (size_t v = best + 1; v < (j + 1) * size_t(views); ++v)
+      if (decoded[v].confidence > decoded[best].confidence) best = v;
+    const auto& r = decoded[best];
+    CaptchaReading reading;
+    reading.text = r.text;
+    reading.confidence = r.confidence;
+    reading.char_confidences = r.char_confidences;
+    reading.retry = r.confidence < options_.retry_below;
+    out.push_back(std::move(reading));
   }
   return out;
 }
@@ -290,8 +330,102 @@ SettledLength settle_captcha_lengths(CaptchaReader& reader, std::vector<CaptchaR
   return settled;
 }
 
+namespace {
+
+// Sets the reader's one_seven_bias to `bias` for its lifetime, and back after.
+class ScopedBias {
+ public:
+  ScopedBias(CaptchaReaderOptions& options, double bias) : options_(options), own_(options.one_seven_bias) {
+    options_.one_seven_bias = bias;
+  }
+  ~ScopedBias() { options_.one_seven_bias = own_; }
+  ScopedBias(const ScopedBias&) = delete;
+  ScopedBias& operator=(const ScopedBias&) = delete;
+
+ private:
+  CaptchaReaderOptions& options_;
+  double own_;
+};
+
+const CaptchaReading& deref(const CaptchaReading& r) { return r; }
+const CaptchaReading& deref(const CaptchaReading* r) { return *r; }
+
+// How often each digit appears in the confident readings (held or pointed to).
+template <typename Readings>
+std::array<int64_t, 10> confident_digit_counts(const Readings& readings) {
+  std::array<int64_t, 10> count{};
+  for (const auto& r : readings) {
+    if (deref(r).retry) continue;
+    for (const char c : deref(r).text) ++count[size_t(c - '0')];
+  }
+  return count;
+}
+
+}  // namespace
+
+OneSevenBalance balance_captcha_ones_sevens(CaptchaReader& reader, std::vector<CaptchaReading*>& readings,
+                                           const std::function<cv::Mat(size_t)>& load) {
+  OneSevenBalance balance;
+  const auto count = confident_digit_counts(readings);
+  std::vector<int64_t> others;
+  for (size_t d = 0; d < 10; ++d)
+    if (d != 1 && d != 7) others.push_back(count[d]);
+  std::sort(others.begin(), others.end());
+  const double median = double(others[3] + others[4]) / 2;
+  const int64_t both = count[1] + count[7];
+  if (both < 40 || double(both) < 1.5 * median) return balance;
+  const double spread = std::sqrt(double(both));
+  const int64_t start = count[1] - count[7];
+  if (double(std::abs(start)) <= spread) return balance;
+
+  // The folder's log-probabilities once more, then decoded under biases without the model.
+  std::vector<torch::Tensor> log_probs;
+  log_probs.reserve(readings.size());
+  const size_t chunk = 256;  // images held in memory at once
+  for (size_t i = 0; i < readings.size(); i += chunk) {
+    std::vector<cv::Mat> images;
+    for (size_t j = i; j < std::min(readings.size(), i + chunk); ++j) images.push_back(load(j));
+    reader.read(images, &log_probs);
+  }
+  const double own = reader.options().one_seven_bias;
+  const auto read_at = [&](double bias) {
+    const ScopedBias scope(reader.options(), own + bias);
+    return reader.decode(log_probs);
+  };
+  // A positive bias makes more 1s; n1 - n7 moves towards 0 and stops at the spread's edge.
+  const double direction = start < 0 ? 1.0 : -1.0;
+  const auto reaches_edge = [&](double magnitude) {
+    const auto count_at = confident_digit_counts(read_at(direction * magnitude));
+    return direction * double(count_at[1] - count_at[7]) >= -spread;
+  };
+  double lo = 0.0, hi = kMaxOneSevenBias;
+  if (reaches_edge(hi)) {
+    for (int step = 0; step < 12; ++step) {
+      const double mid = (lo + hi) / 2;
+      (reaches_edge(mid) ? hi : lo) = mid;
+    }
+  }
+  balance.bias = direction * hi;
+  auto balanced = read_at(balance.bias);
+  for (size_t i = 0; i < readings.size(); ++i) {
+    if (balanced[i].text != readings[i]->text) ++balance.changed;
+    *readings[i] = std::move(balanced[i]);
+  }
+  return balance;
+}
+
+FolderSettling settle_captcha_folder(CaptchaReader& reader, std::vector<CaptchaReading*>& readings,
+                                     const std::function<cv::Mat(size_t)>& load) {
+  FolderSettling settled;
+  if (reader.options().balance_ones_sevens) settled.balance = balance_captcha_ones_sevens(reader, readings, load);
+  // Lengths are settled under the folder's bias; the reader's own options are kept.
+  const ScopedBias scope(reader.options(), reader.options().one_seven_bias + settled.balance.bias);
+  settled.length = settle_captcha_lengths(reader, readings, load);
+  return settled;
+}
+
 std::vector<CaptchaFileResult> read_captcha_files(CaptchaReader& reader, const std::filesystem::path& file_or_dir,
-                                                  SettledLength* settled) {
+                                                  FolderSettling* settled) {
   const auto files = captcha_image_files(file_or_dir);
   std::vector<CaptchaFileResult> results(files.size());
   const size_t chunk = 256;  // images held in memory at once
@@ -320,7 +454,7 @@ std::vector<CaptchaFileResult> read_captcha_files(CaptchaReader& reader, const s
     readings.push_back(&results[j].reading);
     which.push_back(j);
   }
-  const auto s = settle_captcha_lengths(reader, readings, [&](size_t i) { return read_captcha_image(files[which[i]]); });
+  const auto s = settle_captcha_folder(reader, readings, [&](size_t i) { return read_captcha_image(files[which[i]]); });
   if (settled) *settled = s;
   return results;
 }
@@ -395,8 +529,8 @@ CaptchaEvalResult evaluate_captcha_folder(CaptchaReader& reader, const std::file
   }
   std::vector<CaptchaReading*> pointers;
   for (auto& reading : readings) pointers.push_back(&reading);
-  r.settled = settle_captcha_lengths(reader, pointers,
-                                     [&](size_t k) { return read_captcha_image(labelled[which[k]].file); });
+  r.settled = settle_captcha_folder(reader, pointers,
+                                    [&](size_t k) { return read_captcha_image(labelled[which[k]].file); });
   for (size_t k = 0; k < readings.size(); ++k) {
     const auto& truth = labelled[which[k]].digits;
     const auto& got = readings[k];

@@ -28,6 +28,9 @@ struct CaptchaLength {
 CaptchaLength parse_captcha_length(const std::string& text, const std::string& flag = "--length");
 // "5", "4-6" or "any".
 std::string to_string(const CaptchaLength& length);
+// `--balance-1-7`: "auto" -> true (folders balance their 1s and 7s), "off" -> false. Throws
+// std::invalid_argument naming `flag` for anything else.
+bool parse_one_seven_balance(const std::string& text, const std::string& flag = "--balance-1-7");
 
 struct CaptchaReaderOptions {
   CaptchaLength length;         // constrained decoding when set; `automatic` acts on folders
@@ -35,6 +38,12 @@ struct CaptchaReaderOptions {
   int64_t batch_size = 64;      // model inputs per forward pass (each captcha gives `views`)
   // Views of each captcha read (captcha_views, 1..3); the most confident reading wins.
   int views = 3;
+  // Log-odds of the 1 against the 7 added to every frame before decoding (half to the 1, half
+  // taken from the 7, renormalised): 0 reads as the model does. balance_captcha_ones_sevens
+  // finds one for a folder.
+  double one_seven_bias = 0.0;
+  // Folders (read_captcha_files, evaluate_captcha_folder) balance their 1s and 7s.
+  bool balance_ones_sevens = true;
 };
 
 // The views of a grey captcha that CaptchaReader reads, in order: the image itself; its dark
@@ -61,13 +70,22 @@ class CaptchaReader {
 
   // Any image: grey, BGR or BGRA (transparency is laid over a contrasting background).
   CaptchaReading read(const cv::Mat& image);
-  // Many at once, batch_size per forward pass; the same order as `images`.
-  std::vector<CaptchaReading> read(const std::vector<cv::Mat>& images);
+  // Many at once, batch_size per forward pass; the same order as `images`. With
+  // `view_log_probs`, each captcha's log-probabilities are appended to it as well ([T,views,11],
+  // on the CPU), so that decode() can read it again under other options without the model.
+  std::vector<CaptchaReading> read(const std::vector<cv::Mat>& images,
+                                   std::vector<torch::Tensor>* view_log_probs = nullptr);
+  // Readings of log-probabilities that read() gave, under the options as they are now (length,
+  // one_seven_bias, retry_below; the views are those read).
+  std::vector<CaptchaReading> decode(const std::vector<torch::Tensor>& view_log_probs) const;
 
   CaptchaReaderOptions& options() { return options_; }
   const CaptchaNetOptions& model_options() const { return net_->options(); }
 
  private:
+  // log_probs [T, N*views, 11]: the views of N captchas, in order.
+  std::vector<CaptchaReading> decode_views(torch::Tensor log_probs, int views) const;
+
   CaptchaNet net_{nullptr};
   torch::Device device_;
   CaptchaReaderOptions options_;
@@ -113,11 +131,37 @@ struct SettledLength {
 SettledLength settle_captcha_lengths(CaptchaReader& reader, std::vector<CaptchaReading*>& readings,
                                      const std::function<cv::Mat(size_t)>& load);
 
+// A site draws its digits evenly and in one face, so a model that takes that face's 1s for 7s
+// (or its 7s for 1s) leaves too few of one and too many of the other in a folder's readings.
+// With n1 1s and n7 7s in the confident readings, n1 - n7 spreads by about sqrt(n1 + n7) when
+// both are equally common. Beyond that spread, the folder is read again (`load(i)` gives image
+// i) with the one_seven_bias that brings n1 - n7 back to the spread's edge, no further (at most
+// kMaxOneSevenBias). Folders where the two are rarer together than 1.5 times the median count of
+// the other digits, or fewer than 40, are left alone: that site leaves one of them out.
+// `readings` are replaced by those under the bias. The reader's options are kept.
+struct OneSevenBalance {
+  double bias = 0.0;    // 0: left as read
+  int64_t changed = 0;  // readings whose text the bias changed
+};
+constexpr double kMaxOneSevenBias = 4.0;
+OneSevenBalance balance_captcha_ones_sevens(CaptchaReader& reader, std::vector<CaptchaReading*>& readings,
+                                           const std::function<cv::Mat(size_t)>& load);
+
+// What reading a folder (or the files named together) as one source settled: with the reader's
+// balance_ones_sevens, balance_captcha_ones_sevens; then, with its length set to auto,
+// settle_captcha_lengths under that bias.
+struct FolderSettling {
+  OneSevenBalance balance;
+  SettledLength length;
+};
+FolderSettling settle_captcha_folder(CaptchaReader& reader, std::vector<CaptchaReading*>& readings,
+                                     const std::function<cv::Mat(size_t)>& load);
+
 // Reads FILE or every image of DIR in batches; a bad file gives its error and the rest are
-// still read. With the reader's length set to auto, a folder's readings are settled
-// (settle_captcha_lengths) and `settled`, when given, says how.
+// still read. The readings are settled as one source (settle_captcha_folder) and `settled`,
+// when given, says how.
 std::vector<CaptchaFileResult> read_captcha_files(CaptchaReader& reader, const std::filesystem::path& file_or_dir,
-                                                  SettledLength* settled = nullptr);
+                                                  FolderSettling* settled = nullptr);
 
 // One JSON object per file for `digitnet-read --captcha --json`:
 // {"file", "text", "confidence", "char_confidences", "retry"} or {"file", "error"}.
@@ -140,7 +184,7 @@ struct CaptchaEvalResult {
   int64_t wrong_length = 0;  // read with another number of digits
   int64_t chars = 0, chars_correct = 0;
   double seconds = 0.0;  // loading, reading and scoring
-  SettledLength settled;  // with the reader's length set to auto
+  FolderSettling settled;  // settle_captcha_folder
   std::vector<std::string> errors;  // one line per bad file
   struct Mistake {
     std::filesystem::path file;
@@ -152,8 +196,8 @@ struct CaptchaEvalResult {
   double char_accuracy() const { return chars ? double(chars_correct) / double(chars) : 0.0; }
   double captchas_per_s() const { return seconds > 0 ? double(total) / seconds : 0.0; }
 };
-// Reads every labelled captcha of `dir` (settling the lengths when the reader's length is auto)
-// and scores it; files that cannot be read count as wrong and are listed in `errors`.
+// Reads every labelled captcha of `dir` (settled as one source: settle_captcha_folder) and
+// scores it; files that cannot be read count as wrong and are listed in `errors`.
 CaptchaEvalResult evaluate_captcha_folder(CaptchaReader& reader, const std::filesystem::path& dir);
 
 // Characters of `truth` matched by `predicted`: len(truth) - edit distance, at least 0.
