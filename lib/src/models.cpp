@@ -135,14 +135,8 @@ CtcReading collapse(const std::vector<int64_t>& labels, const float* lp, int64_t
   return r;
 }
 
-}  // namespace
-
-CtcReading ctc_decode(const torch::Tensor& log_probs, int64_t min_length, int64_t max_length) {
-  if (log_probs.dim() != 2 || log_probs.size(1) != kCtcClasses)
-    throw std::invalid_argument("ctc_decode expects log-probabilities [T,11]");
-  const auto lp_t = log_probs.detach().to(torch::kCPU, torch::kFloat).contiguous();
-  const float* lp = lp_t.data_ptr<float>();
-  const int64_t steps = lp_t.size(0);
+// ctc_decode of `steps` frames of kCtcClasses log-probabilities each, row after row at `lp`.
+CtcReading decode_frames(const float* lp, int64_t steps, int64_t min_length, int64_t max_length) {
   const int64_t n = kCtcClasses;
   if (min_length <= 0 && max_length < 0) {
     std::vector<int64_t> labels(static_cast<size_t>(steps));
@@ -201,13 +195,26 @@ CtcReading ctc_decode(const torch::Tensor& log_probs, int64_t min_length, int64_
   return collapse(labels, lp, n);
 }
 
+}  // namespace
+
+CtcReading ctc_decode(const torch::Tensor& log_probs, int64_t min_length, int64_t max_length) {
+  if (log_probs.dim() != 2 || log_probs.size(1) != kCtcClasses)
+    throw std::invalid_argument("ctc_decode expects log-probabilities [T,11]");
+  const auto lp = log_probs.detach().to(torch::kCPU, torch::kFloat).contiguous();
+  return decode_frames(lp.data_ptr<float>(), lp.size(0), min_length, max_length);
+}
+
 std::vector<CtcReading> ctc_decode_batch(const torch::Tensor& log_probs, int64_t min_length, int64_t max_length) {
   if (log_probs.dim() != 3 || log_probs.size(2) != kCtcClasses)
     throw std::invalid_argument("ctc_decode_batch expects log-probabilities [T,B,11]");
-  const auto cpu = log_probs.detach().to(torch::kCPU, torch::kFloat);
+  // One copy with each sequence's frames together ([B,T,11]), not one per sequence.
+  const auto lp = log_probs.detach().to(torch::kCPU, torch::kFloat).permute({1, 0, 2}).contiguous();
+  const int64_t steps = lp.size(1);
+  const float* base = lp.data_ptr<float>();
   std::vector<CtcReading> out;
-  out.reserve(size_t(cpu.size(1)));
-  for (int64_t b = 0; b < cpu.size(1); ++b) out.push_back(ctc_decode(cpu.select(1, b), min_length, max_length));
+  out.reserve(size_t(lp.size(0)));
+  for (int64_t b = 0; b < lp.size(0); ++b)
+    out.push_back(decode_frames(base + b * steps * kCtcClasses, steps, min_length, max_length));
   return out;
 }
 

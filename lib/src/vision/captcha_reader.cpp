@@ -364,7 +364,8 @@ std::array<int64_t, 10> confident_digit_counts(const Readings& readings) {
 }  // namespace
 
 OneSevenBalance balance_captcha_ones_sevens(CaptchaReader& reader, std::vector<CaptchaReading*>& readings,
-                                           const std::function<cv::Mat(size_t)>& load) {
+                                           const std::function<cv::Mat(size_t)>& load,
+                                           std::vector<torch::Tensor> log_probs) {
   OneSevenBalance balance;
   const auto count = confident_digit_counts(readings);
   std::vector<int64_t> others;
@@ -378,14 +379,17 @@ OneSevenBalance balance_captcha_ones_sevens(CaptchaReader& reader, std::vector<C
   const int64_t start = count[1] - count[7];
   if (double(std::abs(start)) <= spread) return balance;
 
-  // The folder's log-probabilities once more, then decoded under biases without the model.
-  std::vector<torch::Tensor> log_probs;
-  log_probs.reserve(readings.size());
-  const size_t chunk = 256;  // images held in memory at once
-  for (size_t i = 0; i < readings.size(); i += chunk) {
-    std::vector<cv::Mat> images;
-    for (size_t j = i; j < std::min(readings.size(), i + chunk); ++j) images.push_back(load(j));
-    reader.read(images, &log_probs);
+  // The folder's log-probabilities (read once more unless kept), decoded under biases without
+  // the model.
+  if (log_probs.size() != readings.size()) {
+    log_probs.clear();
+    log_probs.reserve(readings.size());
+    const size_t chunk = 256;  // images held in memory at once
+    for (size_t i = 0; i < readings.size(); i += chunk) {
+      std::vector<cv::Mat> images;
+      for (size_t j = i; j < std::min(readings.size(), i + chunk); ++j) images.push_back(load(j));
+      reader.read(images, &log_probs);
+    }
   }
   const double own = reader.options().one_seven_bias;
   const auto read_at = [&](double bias) {
@@ -415,9 +419,11 @@ OneSevenBalance balance_captcha_ones_sevens(CaptchaReader& reader, std::vector<C
 }
 
 FolderSettling settle_captcha_folder(CaptchaReader& reader, std::vector<CaptchaReading*>& readings,
-                                     const std::function<cv::Mat(size_t)>& load) {
+                                     const std::function<cv::Mat(size_t)>& load,
+                                     std::vector<torch::Tensor> log_probs) {
   FolderSettling settled;
-  if (reader.options().balance_ones_sevens) settled.balance = balance_captcha_ones_sevens(reader, readings, load);
+  if (reader.options().balance_ones_sevens)
+    settled.balance = balance_captcha_ones_sevens(reader, readings, load, std::move(log_probs));
   // Lengths are settled under the folder's bias; the reader's own options are kept.
   const ScopedBias scope(reader.options(), reader.options().one_seven_bias + settled.balance.bias);
   settled.length = settle_captcha_lengths(reader, readings, load);
@@ -428,6 +434,8 @@ std::vector<CaptchaFileResult> read_captcha_files(CaptchaReader& reader, const s
                                                   FolderSettling* settled) {
   const auto files = captcha_image_files(file_or_dir);
   std::vector<CaptchaFileResult> results(files.size());
+  std::vector<torch::Tensor> log_probs;  // kept for balancing, in the order of the files read
+  const bool keep = reader.options().balance_ones_sevens && files.size() <= kKeepCaptchaLogProbsUpTo;
   const size_t chunk = 256;  // images held in memory at once
   for (size_t i = 0; i < files.size(); i += chunk) {
     std::vector<cv::Mat> images;
@@ -441,7 +449,7 @@ std::vector<CaptchaFileResult> read_captcha_files(CaptchaReader& reader, const s
         results[j].error = one_line(e);
       }
     }
-    const auto readings = reader.read(images);
+    const auto readings = reader.read(images, keep ? &log_probs : nullptr);
     for (size_t k = 0; k < which.size(); ++k) {
       results[which[k]].ok = true;
       results[which[k]].reading = readings[k];
@@ -454,7 +462,8 @@ std::vector<CaptchaFileResult> read_captcha_files(CaptchaReader& reader, const s
     readings.push_back(&results[j].reading);
     which.push_back(j);
   }
-  const auto s = settle_captcha_folder(reader, readings, [&](size_t i) { return read_captcha_image(files[which[i]]); });
+  const auto s = settle_captcha_folder(
+      reader, readings, [&](size_t i) { return read_captcha_image(files[which[i]]); }, std::move(log_probs));
   if (settled) *settled = s;
   return results;
 }
@@ -513,6 +522,8 @@ CaptchaEvalResult evaluate_captcha_folder(CaptchaReader& reader, const std::file
   r.total = int64_t(labelled.size());
   std::vector<CaptchaReading> readings;
   std::vector<size_t> which;  // the labelled captcha of each reading
+  std::vector<torch::Tensor> log_probs;  // kept for balancing, one per reading
+  const bool keep = reader.options().balance_ones_sevens && labelled.size() <= kKeepCaptchaLogProbsUpTo;
   const size_t chunk = 256;
   for (size_t i = 0; i < labelled.size(); i += chunk) {
     std::vector<cv::Mat> images;
@@ -525,12 +536,12 @@ CaptchaEvalResult evaluate_captcha_folder(CaptchaReader& reader, const std::file
         r.errors.push_back(one_line(e));
       }
     }
-    for (auto& reading : reader.read(images)) readings.push_back(std::move(reading));
+    for (auto& reading : reader.read(images, keep ? &log_probs : nullptr)) readings.push_back(std::move(reading));
   }
   std::vector<CaptchaReading*> pointers;
   for (auto& reading : readings) pointers.push_back(&reading);
-  r.settled = settle_captcha_folder(reader, pointers,
-                                    [&](size_t k) { return read_captcha_image(labelled[which[k]].file); });
+  r.settled = settle_captcha_folder(
+      reader, pointers, [&](size_t k) { return read_captcha_image(labelled[which[k]].file); }, std::move(log_probs));
   for (size_t k = 0; k < readings.size(); ++k) {
     const auto& truth = labelled[which[k]].digits;
     const auto& got = readings[k];

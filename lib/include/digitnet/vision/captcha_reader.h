@@ -138,6 +138,8 @@ SettledLength settle_captcha_lengths(CaptchaReader& reader, std::vector<CaptchaR
 // i) with the one_seven_bias that brings n1 - n7 back to the spread's edge, no further (at most
 // kMaxOneSevenBias). Folders where the two are rarer together than 1.5 times the median count of
 // the other digits, or fewer than 40, are left alone: that site leaves one of them out.
+// `log_probs`, when not empty, holds each reading's log-probabilities as read() kept them, and
+// the folder is decoded from them; otherwise it is read again once (`load(i)` gives image i).
 // `readings` are replaced by those under the bias. The reader's options are kept.
 struct OneSevenBalance {
   double bias = 0.0;    // 0: left as read
@@ -145,7 +147,11 @@ struct OneSevenBalance {
 };
 constexpr double kMaxOneSevenBias = 4.0;
 OneSevenBalance balance_captcha_ones_sevens(CaptchaReader& reader, std::vector<CaptchaReading*>& readings,
-                                           const std::function<cv::Mat(size_t)>& load);
+                                           const std::function<cv::Mat(size_t)>& load,
+                                           std::vector<torch::Tensor> log_probs = {});
+// Folders of up to this many captchas keep their log-probabilities as they are read (about 4 KB
+// each), so that balancing them needs no second pass of the model.
+constexpr size_t kKeepCaptchaLogProbsUpTo = 50000;
 
 // What reading a folder (or the files named together) as one source settled: with the reader's
 // balance_ones_sevens, balance_captcha_ones_sevens; then, with its length set to auto,
@@ -155,7 +161,8 @@ struct FolderSettling {
   SettledLength length;
 };
 FolderSettling settle_captcha_folder(CaptchaReader& reader, std::vector<CaptchaReading*>& readings,
-                                     const std::function<cv::Mat(size_t)>& load);
+                                     const std::function<cv::Mat(size_t)>& load,
+                                     std::vector<torch::Tensor> log_probs = {});
 
 // Reads FILE or every image of DIR in batches; a bad file gives its error and the rest are
 // still read. The readings are settled as one source (settle_captcha_folder) and `settled`,
