@@ -117,7 +117,7 @@ int main(int argc, char** argv) {
     opts.add_options()
       ("task", "mnist (an IDX test set) | captcha (a folder of <anything>_<digits>.<ext> files or a labels.csv)", cxxopts::value<std::string>()->default_value("mnist"))
       ("length", "captcha: digits to read: N, MIN-MAX, any, or auto (when 75% of the folder's confident readings have one length, the others are read again with it)", cxxopts::value<std::string>()->default_value("auto"))
-("balance-1-7", "captcha: auto: a folder whose readings hold too few 1s against 7s (or too few 7s), beyond chance, is read again with the 1 and the 7 weighed to even them; off: as the model reads", cxxopts::value<std::string>()->default_value("auto"))
+      ("balance-1-7", "captcha: auto: a folder whose readings hold too few 1s against 7s (or too few 7s), beyond chance, is decoded again with the 1 and the 7 weighed to even them; off: as the model reads", cxxopts::value<std::string>()->default_value("auto"))
       ("views", "captcha: views read per captcha, 1..3 (the image, dark strokes bolder, light strokes bolder); the most confident reading wins", cxxopts::value<int>()->default_value("3"))
       ("c,checkpoint", "checkpoint file (default: runs/mnist/model.pt, else models/mnist.pt)", cxxopts::value<std::string>())
       ("d,data-dir", "dataset folder (IDX files)", cxxopts::value<std::string>()->default_value("data/mnist"))

@@ -76,7 +76,7 @@ int read_captchas(const cxxopts::ParseResult& args) {
   const auto report = [](const std::string& source, const digitnet::FolderSettling& settled) {
     if (settled.balance.bias != 0.0)
       std::cerr << "digitnet-read: " << source << ": too few " << (settled.balance.bias > 0 ? "1s against 7s" : "7s against 1s")
-                << "; read again with --balance-1-7 (bias " << settled.balance.bias << ", " << settled.balance.changed
+                << "; decoded again with --balance-1-7 (bias " << settled.balance.bias << ", " << settled.balance.changed
                 << " readings changed)\n";
     if (settled.length.reread > 0)
       std::cerr << "digitnet-read: " << source << ": most confident readings have "
@@ -149,7 +149,7 @@ int main(int argc, char** argv) {
       ("c,checkpoint", "reader checkpoint (default: models/mnist-reader.pt; with --captcha models/captcha.pt)", cxxopts::value<std::string>())
       ("captcha", "read numeric captchas: whole images, no segmentation")
       ("length", "with --captcha: digits per captcha: N, MIN-MAX, any, or auto (when 75% of a folder's, or the named files', confident readings have one length, the others are read again with it)", cxxopts::value<std::string>()->default_value("auto"))
-("balance-1-7", "with --captcha: auto: a folder whose readings hold too few 1s against 7s (or too few 7s), beyond chance, is read again with the 1 and the 7 weighed to even them; off: as the model reads", cxxopts::value<std::string>()->default_value("auto"))
+      ("balance-1-7", "with --captcha: auto: a folder whose readings hold too few 1s against 7s (or too few 7s), beyond chance, is decoded again with the 1 and the 7 weighed to even them; off: as the model reads", cxxopts::value<std::string>()->default_value("auto"))
       ("views", "with --captcha: views read per captcha, 1..3 (the image, dark strokes bolder, light strokes bolder); the most confident reading wins", cxxopts::value<int>()->default_value("3"))
       ("json", "one JSON object per file")
       ("annotate", "write the picture with boxes and readings: a file for one input, else a folder",
