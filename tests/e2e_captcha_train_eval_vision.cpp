@@ -85,6 +85,12 @@ TEST(CaptchaTrainEvalAppTest, TrainsFinetunesAndScoresAFolder) {
   EXPECT_NE(eval.out.find("\"settled_length\": "), std::string::npos) << eval.out;
   EXPECT_NE(eval.out.find("\"one_seven_bias\": "), std::string::npos) << eval.out;
   EXPECT_NE(eval.out.find("\"rebalanced\": "), std::string::npos) << eval.out;
+  EXPECT_NE(eval.out.find("\"answered_accuracy\": "), std::string::npos) << eval.out;
+  const auto answered_all = run_app("digitnet-eval", "--task captcha --json --retry-below 0 --checkpoint " + tuned +
+                                                         "/model.pt --data-dir " + (dir / "real").string());
+  ASSERT_EQ(answered_all.code, 0) << answered_all.err;
+  EXPECT_NE(answered_all.out.find("\"retry\": 0,"), std::string::npos) << answered_all.out;
+  EXPECT_NE(answered_all.out.find("\"answered\": 12,"), std::string::npos) << answered_all.out;
 
   // A picture of the most confidently wrong captchas (a tiny model gets most of them wrong).
   const auto png = (dir / "wrong.png").string();
@@ -162,4 +168,6 @@ TEST(CaptchaTrainEvalAppTest, CaptchaFlagsAreCheckedBeforeWork) {
   EXPECT_NE(mnist_views.err.find("only for --task captcha"), std::string::npos) << mnist_views.err;
   EXPECT_EQ(run_app("digitnet-eval", "--task captcha --data-dir . --balance-1-7 1").code, 2);
   EXPECT_EQ(run_app("digitnet-eval", "--task mnist --balance-1-7 off").code, 2);
+  EXPECT_EQ(run_app("digitnet-eval", "--task captcha --data-dir . --retry-below 2").code, 2);
+  EXPECT_EQ(run_app("digitnet-eval", "--task mnist --retry-below 0.5").code, 2);
 }

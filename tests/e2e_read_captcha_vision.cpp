@@ -20,6 +20,10 @@ TEST(ReadCaptchaAppTest, ReadsAFolderAsJsonLinesAndReportsBadFiles) {
   EXPECT_EQ(digitnet::test::count_lines(good.out), 6) << good.out;
   EXPECT_NE(good.out.find("\"char_confidences\": ["), std::string::npos) << good.out;
   EXPECT_NE(good.out.find("\"retry\": "), std::string::npos);
+  const auto never = run_app("digitnet-read", "--captcha --length 5 --json --retry-below 0 " + out);
+  ASSERT_EQ(never.code, 0) << never.err;
+  EXPECT_EQ(never.out.find("\"retry\": true"), std::string::npos) << never.out;
+  EXPECT_EQ(digitnet::test::count_lines(never.out), 6) << never.out;
 
   digitnet::test::write_text(dir / "caps" / "zz_bad.png", "not a png");
   const auto mixed = run_app("digitnet-read", "--captcha " + out);
@@ -81,4 +85,13 @@ TEST(ReadCaptchaAppTest, CaptchaOnlyFlagsAreRefusedElsewhere) {
   EXPECT_EQ(bad_balance.code, 2) << bad_balance.err;
   EXPECT_NE(bad_balance.err.find("--balance-1-7 must be auto or off, not 'yes'"), std::string::npos) << bad_balance.err;
   EXPECT_EQ(digitnet::test::count_lines(bad_balance.err), 1) << bad_balance.err;
+  const auto retry = run_app("digitnet-read", "--retry-below 0.3 " + (dir / "x.png").string());
+  EXPECT_EQ(retry.code, 2) << retry.err;
+  for (const char* bad : {"1.5", "-1", "nan"}) {  // cxxopts itself refuses "nan" as a number
+    const auto bad_retry = run_app("digitnet-read", std::string("--captcha --retry-below ") + bad + " " + dir.path().string());
+    EXPECT_EQ(bad_retry.code, 2) << bad << ": " << bad_retry.err;
+    EXPECT_EQ(digitnet::test::count_lines(bad_retry.err), 1) << bad_retry.err;
+  }
+  const auto above = run_app("digitnet-read", "--captcha --retry-below 1.5 " + dir.path().string());
+  EXPECT_NE(above.err.find("--retry-below must be a confidence between 0 and 1, not 1.5"), std::string::npos) << above.err;
 }

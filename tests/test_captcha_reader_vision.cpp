@@ -5,6 +5,8 @@
 #include <opencv2/imgproc.hpp>
 #include <torch/torch.h>
 
+#include <algorithm>
+#include <cmath>
 #include <utility>
 
 #include "digitnet/checkpoint.h"
@@ -536,6 +538,10 @@ TEST(CaptchaEvalTest, ScoresAFolderAndCountsBadFilesAsWrong) {
   EXPECT_GT(r.chars, 0);
   EXPECT_GT(r.captchas_per_s(), 0.0);
   EXPECT_LE(r.accuracy(), 1.0);
+  // An untrained model is never sure: every reading is marked retry, none answered.
+  EXPECT_EQ(r.retry, 4);
+  EXPECT_LE(r.retry_correct, r.retry);
+  EXPECT_EQ(r.answered_accuracy(), 0.0);
 }
 
 // Captchas of many styles (filled digits, not the hardest clutter, warps or fonts, nor the
@@ -577,6 +583,30 @@ TEST(CaptchaEvalTest, ShippedModelSettlesAOneLengthFolder) {
   EXPECT_EQ(settled.settled.length.reread, any.wrong_length);
   EXPECT_EQ(settled.wrong_length, 0);
   EXPECT_GT(settled.correct, any.correct);
+  // The readings marked retry are those below 0.5: the wrong ones among them are the mistakes
+  // that unsure, and the readings answered are right more often than all of them.
+  const auto unsure = std::count_if(settled.mistakes.begin(), settled.mistakes.end(),
+                                    [](const auto& m) { return m.confidence < 0.5; });
+  EXPECT_EQ(settled.retry - settled.retry_correct, unsure);
+  ASSERT_GT(settled.retry, 0) << "no reading was unsure: the test shows nothing";
+  EXPECT_LT(settled.retry, settled.read);
+  EXPECT_GT(settled.answered_accuracy(), settled.accuracy());
+}
+
+TEST(CaptchaEvalTest, RetryBelowZeroAnswersEveryReading) {
+  if (!std::filesystem::exists(kModel)) GTEST_SKIP() << "models/captcha.pt not present";
+  TempDir dir;
+  write_captchas(dir.path(), 30, 5, 5);
+  digitnet::CaptchaReaderOptions o;
+  o.retry_below = 0.0;
+  digitnet::CaptchaReader reader(kModel, torch::kCPU, o);
+  const auto r = digitnet::evaluate_captcha_folder(reader, dir.path());
+  EXPECT_EQ(r.retry, 0);
+  EXPECT_DOUBLE_EQ(r.answered_accuracy(), r.accuracy());
+  EXPECT_THROW(digitnet::check_retry_below(1.5), std::invalid_argument);
+  EXPECT_THROW(digitnet::check_retry_below(-0.1), std::invalid_argument);
+  EXPECT_THROW(digitnet::check_retry_below(std::nan("")), std::invalid_argument);
+  EXPECT_EQ(digitnet::check_retry_below(1.0), 1.0);
 }
 
 TEST(CaptchaEvalTest, ShippedModelLeavesAMixedLengthFolderAlone) {

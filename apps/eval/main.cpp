@@ -38,6 +38,7 @@ int eval_captcha(const cxxopts::ParseResult& args, const torch::Device& device) 
   options.views = args["views"].as<int>();
   if (options.views < 1 || options.views > 3) throw std::invalid_argument("--views must be 1, 2 or 3");
   options.balance_ones_sevens = digitnet::parse_one_seven_balance(args["balance-1-7"].as<std::string>());
+  options.retry_below = digitnet::check_retry_below(args["retry-below"].as<double>());
   digitnet::CaptchaReader reader(checkpoint, device, options);
   const auto dir = args["data-dir"].as<std::string>();
   const auto r = digitnet::evaluate_captcha_folder(reader, dir);
@@ -65,6 +66,9 @@ int eval_captcha(const cxxopts::ParseResult& args, const torch::Device& device) 
                      .set("accuracy", r.accuracy())
                      .set("char_accuracy", r.char_accuracy())
                      .set("wrong_length", r.wrong_length)
+                     .set("retry", r.retry)
+                     .set("answered", r.read - r.retry)
+                     .set("answered_accuracy", r.answered_accuracy())
                      .set("errors", int64_t(r.errors.size()))
                      .set("captchas_per_s", r.captchas_per_s())
                      .set("mistakes", mistakes)
@@ -89,6 +93,9 @@ int eval_captcha(const cxxopts::ParseResult& args, const torch::Device& device) 
     std::printf("characters:     %.2f%% (%lld/%lld)\n", 100.0 * r.char_accuracy(), static_cast<long long>(r.chars_correct),
                 static_cast<long long>(r.chars));
     std::printf("wrong length:   %lld\n", static_cast<long long>(r.wrong_length));
+    std::printf("retry:          %lld marked (confidence below %.2f); the other %lld read %.2f%% right\n",
+                static_cast<long long>(r.retry), options.retry_below, static_cast<long long>(r.read - r.retry),
+                100.0 * r.answered_accuracy());
     std::printf("speed:          %.0f captchas/s (files read, decoded and scored)\n", r.captchas_per_s());
   }
   if (args.count("mistakes")) {  // after the scores: a file that cannot be written loses none
@@ -118,6 +125,7 @@ int main(int argc, char** argv) {
       ("task", "mnist (an IDX test set) | captcha (a folder of <anything>_<digits>.<ext> files or a labels.csv)", cxxopts::value<std::string>()->default_value("mnist"))
       ("length", "captcha: digits to read: N, MIN-MAX, any, or auto (when 75% of the folder's confident readings have one length, the others are read again with it)", cxxopts::value<std::string>()->default_value("auto"))
       ("balance-1-7", "captcha: auto: a folder whose readings hold too few 1s against 7s (or too few 7s), beyond chance, is decoded again with the 1 and the 7 weighed to even them; off: as the model reads", cxxopts::value<std::string>()->default_value("auto"))
+      ("retry-below", "captcha: readings less confident than this (0-1) are marked retry: ask the site for another captcha", cxxopts::value<double>()->default_value("0.5"))
       ("views", "captcha: views read per captcha, 1..3 (the image, dark strokes bolder, light strokes bolder); the most confident reading wins", cxxopts::value<int>()->default_value("3"))
       ("c,checkpoint", "checkpoint file (default: runs/mnist/model.pt, else models/mnist.pt)", cxxopts::value<std::string>())
       ("d,data-dir", "dataset folder (IDX files)", cxxopts::value<std::string>()->default_value("data/mnist"))
@@ -148,7 +156,7 @@ int main(int argc, char** argv) {
       throw std::invalid_argument("--task captcha needs a build with OpenCV");
 #endif
     }
-    for (const char* flag : {"length", "views", "balance-1-7"})
+    for (const char* flag : {"length", "views", "balance-1-7", "retry-below"})
       if (args.count(flag)) throw std::invalid_argument(std::string("--") + flag + " is only for --task captcha");
     const auto split = args["split"].as<std::string>();
     if (split != "t10k" && split != "train") throw std::invalid_argument("--split must be t10k or train");

@@ -57,6 +57,7 @@ int read_captchas(const cxxopts::ParseResult& args) {
   options.views = args["views"].as<int>();
   if (options.views < 1 || options.views > 3) throw std::invalid_argument("--views must be 1, 2 or 3");
   options.balance_ones_sevens = digitnet::parse_one_seven_balance(args["balance-1-7"].as<std::string>());
+  options.retry_below = digitnet::check_retry_below(args["retry-below"].as<double>());
   const int threads = digitnet::configure_threads(args["threads"].as<int>());
   const auto device = digitnet::select_device(args["device"].as<std::string>());
   std::cerr << digitnet::describe_device(device, threads) << '\n';
@@ -150,6 +151,7 @@ int main(int argc, char** argv) {
       ("captcha", "read numeric captchas: whole images, no segmentation")
       ("length", "with --captcha: digits per captcha: N, MIN-MAX, any, or auto (when 75% of a folder's, or the named files', confident readings have one length, the others are read again with it)", cxxopts::value<std::string>()->default_value("auto"))
       ("balance-1-7", "with --captcha: auto: a folder whose readings hold too few 1s against 7s (or too few 7s), beyond chance, is decoded again with the 1 and the 7 weighed to even them; off: as the model reads", cxxopts::value<std::string>()->default_value("auto"))
+      ("retry-below", "with --captcha: readings less confident than this (0-1) are marked retry: ask the site for another captcha", cxxopts::value<double>()->default_value("0.5"))
       ("views", "with --captcha: views read per captcha, 1..3 (the image, dark strokes bolder, light strokes bolder); the most confident reading wins", cxxopts::value<int>()->default_value("3"))
       ("json", "one JSON object per file")
       ("annotate", "write the picture with boxes and readings: a file for one input, else a folder",
@@ -175,7 +177,7 @@ int main(int argc, char** argv) {
         if (args.count(flag)) throw std::invalid_argument(std::string("--") + flag + " does not apply to --captcha");
       return read_captchas(args);
     }
-    for (const char* flag : {"length", "views", "balance-1-7"})
+    for (const char* flag : {"length", "views", "balance-1-7", "retry-below"})
       if (args.count(flag)) throw std::invalid_argument(std::string("--") + flag + " applies to --captcha only");
     dv::ImageLimits limits;
     const double mp = args["max-megapixels"].as<double>(), mb = args["max-mb"].as<double>();

@@ -13,6 +13,7 @@
 #include <array>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <fstream>
 #include <iterator>
 #include <stdexcept>
@@ -107,6 +108,15 @@ bool parse_one_seven_balance(const std::string& text, const std::string& flag) {
   if (t == "auto") return true;
   if (t == "off") return false;
   throw std::invalid_argument(flag + " must be auto or off, not '" + text + "'");
+}
+
+double check_retry_below(double value, const std::string& flag) {
+  if (!(value >= 0.0 && value <= 1.0)) {
+    char shown[32];
+    std::snprintf(shown, sizeof shown, "%g", value);
+    throw std::invalid_argument(flag + " must be a confidence between 0 and 1, not " + shown);
+  }
+  return value;
 }
 
 std::vector<cv::Mat> captcha_views(const cv::Mat& grey, int views) {
@@ -547,6 +557,10 @@ CaptchaEvalResult evaluate_captcha_folder(CaptchaReader& reader, const std::file
     const auto& got = readings[k];
     ++r.read;
     r.chars_correct += captcha_char_matches(got.text, truth);
+    if (got.retry) {
+      ++r.retry;
+      if (got.text == truth) ++r.retry_correct;
+    }
     if (got.text == truth) {
       ++r.correct;
     } else {

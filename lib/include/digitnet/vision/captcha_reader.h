@@ -31,10 +31,15 @@ std::string to_string(const CaptchaLength& length);
 // `--balance-1-7`: "auto" -> true (folders balance their 1s and 7s), "off" -> false. Throws
 // std::invalid_argument naming `flag` for anything else.
 bool parse_one_seven_balance(const std::string& text, const std::string& flag = "--balance-1-7");
+// `--retry-below`: a confidence from 0 (never retry) to 1 (retry all but certain readings).
+// Throws std::invalid_argument naming `flag` for anything outside, NaN included.
+double check_retry_below(double value, const std::string& flag = "--retry-below");
 
 struct CaptchaReaderOptions {
   CaptchaLength length;         // constrained decoding when set; `automatic` acts on folders
-  double retry_below = 0.5;     // `retry` is set when the confidence is below this
+  // `retry` is set when the confidence is below this; readings marked so are not "confident"
+  // for settling a folder's length or balancing its 1s and 7s.
+  double retry_below = 0.5;
   int64_t batch_size = 64;      // model inputs per forward pass (each captcha gives `views`)
   // Views of each captcha read (captcha_views, 1..3); the most confident reading wins.
   int views = 3;
@@ -131,7 +136,8 @@ struct SettledLength {
 SettledLength settle_captcha_lengths(CaptchaReader& reader, std::vector<CaptchaReading*>& readings,
                                      const std::function<cv::Mat(size_t)>& load);
 
-// A site draws its digits evenly and in one face, so a model that takes that face's 1s for 7s
+// A site draws its 1s and 7s equally often (some draw their 0s and 9s less often, or none) and
+// in one face, so a model that takes that face's 1s for 7s
 // (or its 7s for 1s) leaves too few of one and too many of the other in a folder's readings.
 // With n1 1s and n7 7s in the confident readings, n1 - n7 spreads by about sqrt(n1 + n7) when
 // both are equally common. Beyond that spread, the folder is read again (`load(i)` gives image
@@ -199,7 +205,14 @@ struct CaptchaEvalResult {
     double confidence;
   };
   std::vector<Mistake> mistakes;
+  // Readings marked `retry` (the confidence below the reader's retry_below), and how many of
+  // them were right anyway: a site's solver asks for another captcha instead of answering.
+  int64_t retry = 0, retry_correct = 0;
   double accuracy() const { return total ? double(correct) / double(total) : 0.0; }
+  // Of the readings not marked `retry`, the share read right (0 when every reading was).
+  double answered_accuracy() const {
+    return read > retry ? double(correct - retry_correct) / double(read - retry) : 0.0;
+  }
   double char_accuracy() const { return chars ? double(chars_correct) / double(chars) : 0.0; }
   double captchas_per_s() const { return seconds > 0 ? double(total) / seconds : 0.0; }
 };
