@@ -137,13 +137,13 @@ SettledLength settle_captcha_lengths(CaptchaReader& reader, std::vector<CaptchaR
                                      const std::function<cv::Mat(size_t)>& load);
 
 // A site draws its 1s and 7s equally often (some draw their 0s and 9s less often, or none) and
-// in one face, so a model that takes that face's 1s for 7s
-// (or its 7s for 1s) leaves too few of one and too many of the other in a folder's readings.
-// With n1 1s and n7 7s in the confident readings, n1 - n7 spreads by about sqrt(n1 + n7) when
-// both are equally common. Beyond that spread, the folder is read again (`load(i)` gives image
-// i) with the one_seven_bias that brings n1 - n7 back to the spread's edge, no further (at most
-// kMaxOneSevenBias). Folders where the two are rarer together than 1.5 times the median count of
-// the other digits, or fewer than 40, are left alone: that site leaves one of them out.
+// in one face, so a model that takes that face's 1s for 7s (or its 7s for 1s) leaves too few of
+// one and too many of the other in a folder's readings. With n1 1s and n7 7s in the confident
+// readings, n1 - n7 spreads by about sqrt(n1 + n7) when both are equally common. Beyond that
+// spread, the folder is decoded again with the one_seven_bias that brings n1 - n7 back to the
+// spread's edge, no further (at most kMaxOneSevenBias). Folders where the two are rarer together
+// than 1.5 times the median count of the other digits, or fewer than 40, are left alone: that
+// site leaves one of them out.
 // `log_probs`, when not empty, holds each reading's log-probabilities as read() kept them, and
 // the folder is decoded from them; otherwise it is read again once (`load(i)` gives image i).
 // `readings` are replaced by those under the bias. The reader's options are kept.
