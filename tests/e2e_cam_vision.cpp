@@ -118,9 +118,17 @@ TEST(CamAppTest, MissingAndCorruptVideosFailWithOneLine) {
   EXPECT_EQ(r.code, 1) << r.err;
   EXPECT_NE(r.err.find("junk.avi"), std::string::npos) << r.err;
   EXPECT_EQ(r.err.find("terminate"), std::string::npos) << r.err;
+  // The device line and the error: not the video backends' own warnings as they give up.
+  EXPECT_EQ(digitnet::test::count_lines(r.err), 2) << r.err;
   digitnet::test::write_text(dir / "empty.avi", "");
   r = run_app("digitnet-cam", "--headless --video " + (dir / "empty.avi").string() + ck);
   EXPECT_EQ(r.code, 1) << r.err;
+  EXPECT_EQ(digitnet::test::count_lines(r.err), 2) << r.err;
+  // A stream nobody serves (port 9, discard, closed on the loopback): FFmpeg's own message stays quiet.
+  r = run_app("digitnet-cam", "--headless --url http://127.0.0.1:9/none" + ck);
+  EXPECT_EQ(r.code, 1) << r.err;
+  EXPECT_NE(r.err.find("cannot open stream http://127.0.0.1:9/none"), std::string::npos) << r.err;
+  EXPECT_EQ(digitnet::test::count_lines(r.err), 2) << r.err;
 }
 
 TEST(CamAppTest, WindowWithoutDisplaySuggestsHeadless) {

@@ -10,6 +10,7 @@
 #include <thread>
 #include <vector>
 
+#include <opencv2/core/utils/logger.hpp>
 #include <opencv2/highgui.hpp>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/videoio.hpp>
@@ -36,6 +37,23 @@ double percentile(std::vector<double> v, double p) {
   std::sort(v.begin(), v.end());
   return v[std::min(v.size() - 1, size_t(p * double(v.size() - 1) + 0.5))];
 }
+
+// OpenCV's video backends report their own failures on stderr as they try one after another
+// (GStreamer's pipeline warnings, FFmpeg's messages): a dozen lines before the one error line
+// that says what failed. OpenCV's log is silent while a source is opened, and FFmpeg's for the
+// whole run unless the user sets OPENCV_FFMPEG_LOGLEVEL.
+class QuietVideoBackends {
+ public:
+  QuietVideoBackends() : level_(cv::utils::logging::setLogLevel(cv::utils::logging::LOG_LEVEL_SILENT)) {
+    ::setenv("OPENCV_FFMPEG_LOGLEVEL", "-8", /*overwrite=*/0);  // AV_LOG_QUIET; read at FFmpeg's first use
+  }
+  ~QuietVideoBackends() { cv::utils::logging::setLogLevel(level_); }
+  QuietVideoBackends(const QuietVideoBackends&) = delete;
+  QuietVideoBackends& operator=(const QuietVideoBackends&) = delete;
+
+ private:
+  cv::utils::logging::LogLevel level_;
+};
 
 // Opens the camera with a watchdog: a driver that hangs in open() ends the process with a clear
 // error after kCameraOpenTimeoutS seconds instead of hanging.
@@ -121,22 +139,25 @@ int main(int argc, char** argv) {
 
     cv::VideoCapture cap;
     std::string source;
-    if (args.count("video")) {
-      source = args["video"].as<std::string>();
-      std::error_code ec;
-      if (!fs::exists(source, ec)) throw std::runtime_error("video " + source + " not found");
-      if (fs::is_directory(source, ec)) throw std::runtime_error("video " + source + " is a folder");
-      cap.open(source, cv::CAP_FFMPEG);
-      if (!cap.isOpened()) cap.open(source, cv::CAP_ANY);
-      if (!cap.isOpened()) throw std::runtime_error("cannot open video " + source + " (corrupt or unsupported)");
-    } else if (args.count("url")) {
-      source = args["url"].as<std::string>();
-      cap.open(source, cv::CAP_ANY, {cv::CAP_PROP_OPEN_TIMEOUT_MSEC, 10000, cv::CAP_PROP_READ_TIMEOUT_MSEC, 10000});
-      if (!cap.isOpened()) throw std::runtime_error("cannot open stream " + source);
-    } else {
-      const int index = args["camera"].as<int>();
-      source = "camera " + std::to_string(index);
-      cap = open_camera(index, args["width"].as<int>(), args["height"].as<int>());
+    {
+      const QuietVideoBackends quiet;
+      if (args.count("video")) {
+        source = args["video"].as<std::string>();
+        std::error_code ec;
+        if (!fs::exists(source, ec)) throw std::runtime_error("video " + source + " not found");
+        if (fs::is_directory(source, ec)) throw std::runtime_error("video " + source + " is a folder");
+        cap.open(source, cv::CAP_FFMPEG);
+        if (!cap.isOpened()) cap.open(source, cv::CAP_ANY);
+        if (!cap.isOpened()) throw std::runtime_error("cannot open video " + source + " (corrupt or unsupported)");
+      } else if (args.count("url")) {
+        source = args["url"].as<std::string>();
+        cap.open(source, cv::CAP_ANY, {cv::CAP_PROP_OPEN_TIMEOUT_MSEC, 10000, cv::CAP_PROP_READ_TIMEOUT_MSEC, 10000});
+        if (!cap.isOpened()) throw std::runtime_error("cannot open stream " + source);
+      } else {
+        const int index = args["camera"].as<int>();
+        source = "camera " + std::to_string(index);
+        cap = open_camera(index, args["width"].as<int>(), args["height"].as<int>());
+      }
     }
 
     const std::string window = "digitnet-cam";
