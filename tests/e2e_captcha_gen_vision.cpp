@@ -71,6 +71,8 @@ TEST(CaptchaGenAppTest, BadFlagsGiveOneLineAndExitTwo) {
   expect_usage_error("--count 0", "--count");
   expect_usage_error("--count 3 --size 10x10", "size");
   expect_usage_error("--count 3 --size big", "--size");
+  for (const char* size : {"160x", "x60", "160x60x3", "160-200x60"})
+    expect_usage_error(std::string("--count 3 --size ") + size, std::string("not '") + size + "'");
   expect_usage_error("--count 3 --length 9-3", "length");
   expect_usage_error("--count 3 --length four", "--length");
   expect_usage_error("--count 3 --exclude glitter", "glitter");

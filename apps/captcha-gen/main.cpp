@@ -1,6 +1,7 @@
 // digitnet-captcha-gen: synthetic numeric captchas with their labels, for training sets and tests.
 #include <opencv2/imgcodecs.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -33,6 +34,18 @@ std::pair<int, int> parse_range(const std::string& text, const std::string& flag
   };
   if (dash == std::string::npos) return {one(text), one(text)};
   return {one(text.substr(0, dash)), one(text.substr(dash + 1))};
+}
+
+// "160x60" -> {160, 60}; the range is the renderer's to check.
+std::pair<int, int> parse_size(const std::string& text) {
+  const auto x = text.find('x');
+  const auto side = [&](const std::string& s) {
+    if (s.empty() || s.size() > 6 || !std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; }))
+      throw std::invalid_argument("--size must be WxH, e.g. 160x60, not '" + text + "'");
+    return std::stoi(s);
+  };
+  if (x == std::string::npos) return {side(""), 0};
+  return {side(text.substr(0, x)), side(text.substr(x + 1))};
 }
 
 }  // namespace
@@ -84,11 +97,7 @@ int main(int argc, char** argv) {
     digitnet::CaptchaOptions options;
     options.seed = args["seed"].as<uint64_t>();
     std::tie(options.min_length, options.max_length) = parse_range(args["length"].as<std::string>(), "--length");
-    const auto size = args["size"].as<std::string>();
-    const auto x = size.find('x');
-    if (x == std::string::npos) throw std::invalid_argument("--size must be WxH, e.g. 160x60, not '" + size + "'");
-    std::tie(options.width, std::ignore) = parse_range(size.substr(0, x), "--size");
-    std::tie(options.height, std::ignore) = parse_range(size.substr(x + 1), "--size");
+    std::tie(options.width, options.height) = parse_size(args["size"].as<std::string>());
     options.exclude = digitnet::parse_captcha_families(args["exclude"].as<std::string>(), "--exclude");
     options.require = digitnet::parse_captcha_families(args["require"].as<std::string>(), "--require");
     options.other_fonts = args.count("other-fonts") > 0;
