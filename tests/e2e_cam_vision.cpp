@@ -92,6 +92,16 @@ TEST(CamAppTest, MaxFramesRecordAndDumpInputs) {
   EXPECT_TRUE(std::filesystem::exists(f.dir / "in" / "frame000000-0.png"));
 }
 
+TEST(CamAppTest, ARecordingThatCannotBeWrittenFailsWithOneLine) {
+  VideoFixture f;
+  const auto rec = (f.dir / "no-such-folder" / "out.avi").string();
+  const auto r = run_app("digitnet-cam", "--headless --max-frames 3 --checkpoint " + f.model + " --video " + f.video +
+                                             " --record " + rec);
+  EXPECT_EQ(r.code, 1) << r.err;
+  EXPECT_NE(r.err.find("error: cannot write video " + rec), std::string::npos) << r.err;
+  EXPECT_EQ(digitnet::test::count_lines(r.err), 2) << r.err;  // the device line and the error
+}
+
 TEST(CamAppTest, CameraThatDoesNotExistFailsFastWithOneLine) {
   TempDir dir;
   digitnet::test::save_random_reader(dir / "r.pt");

@@ -40,8 +40,8 @@ double percentile(std::vector<double> v, double p) {
 
 // OpenCV's video backends report their own failures on stderr as they try one after another
 // (GStreamer's pipeline warnings, FFmpeg's messages): a dozen lines before the one error line
-// that says what failed. OpenCV's log is silent while a source is opened, and FFmpeg's for the
-// whole run unless the user sets OPENCV_FFMPEG_LOGLEVEL.
+// that says what failed. OpenCV's log is silent while a source or the recording is opened, and
+// FFmpeg's for the whole run unless the user sets OPENCV_FFMPEG_LOGLEVEL.
 class QuietVideoBackends {
  public:
   QuietVideoBackends() : level_(cv::utils::logging::setLogLevel(cv::utils::logging::LOG_LEVEL_SILENT)) {
@@ -208,8 +208,11 @@ int main(int argc, char** argv) {
           if (!writer.isOpened()) {
             const double src_fps = cap.get(cv::CAP_PROP_FPS);
             const auto out = args["record"].as<std::string>();
-            writer.open(out, cv::VideoWriter::fourcc('M', 'J', 'P', 'G'), src_fps > 0 && src_fps < 1000 ? src_fps : 15.0,
-                        shown.size());
+            {
+              const QuietVideoBackends quiet;
+              writer.open(out, cv::VideoWriter::fourcc('M', 'J', 'P', 'G'), src_fps > 0 && src_fps < 1000 ? src_fps : 15.0,
+                          shown.size());
+            }
             if (!writer.isOpened()) throw std::runtime_error("cannot write video " + out);
           }
           writer.write(shown);
