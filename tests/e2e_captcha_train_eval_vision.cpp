@@ -160,6 +160,13 @@ TEST(CaptchaTrainEvalAppTest, CaptchaFlagsAreCheckedBeforeWork) {
   EXPECT_NE(footless.err.find("--mirror-1-7-footless must be a share within 0..1"), std::string::npos) << footless.err;
   EXPECT_EQ(run_app("digitnet-train", "--task mnist --mirror-1-7-footless 0.5" + out).code, 2);
   EXPECT_EQ(run_app("digitnet-train", "--task words" + out).code, 2);
+  // Out-of-range training options are refused before any model is announced (or built).
+  for (const std::string flags : {"--epochs -3", "--lr 0", "--batch-size 0", "--weight-decay 2"}) {
+    const auto r = run_app("digitnet-train", "--task captcha " + flags + out);
+    EXPECT_EQ(r.code, 2) << flags << ": " << r.err;
+    EXPECT_EQ(r.err.find("model:"), std::string::npos) << flags << ": " << r.err;
+    EXPECT_NE(r.err.find(flags.substr(0, flags.find(' '))), std::string::npos) << flags << ": " << r.err;
+  }
   EXPECT_EQ(run_app("digitnet-eval", "--task captcha").code, 2);
   EXPECT_EQ(run_app("digitnet-eval", "--task captcha --data-dir . --length 9-2").code, 2);
   EXPECT_EQ(run_app("digitnet-eval", "--task captcha --data-dir . --views 0").code, 2);

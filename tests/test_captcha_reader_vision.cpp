@@ -517,8 +517,23 @@ TEST(LabelledCaptchasTest, ReadsNamesAndLabelsCsvAndRejectsUnknownFormats) {
   } catch (const std::runtime_error& e) {
     EXPECT_NE(std::string(e.what()).find("unknown label format"), std::string::npos);
   }
+  // A lone row with a bad label is taken as a header, and the error says so.
   write_text(dir / "csv" / "labels.csv", "x.png,12ab\n");
-  EXPECT_THROW(digitnet::list_labelled_captchas(dir / "csv"), std::runtime_error);
+  try {
+    digitnet::list_labelled_captchas(dir / "csv");
+    FAIL();
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("no labelled rows (row 1, 'x.png,12ab', was taken as a header)"),
+              std::string::npos)
+        << e.what();
+  }
+  write_text(dir / "csv" / "labels.csv", "file,digits\nx.png,12ab\n");
+  try {
+    digitnet::list_labelled_captchas(dir / "csv");
+    FAIL();
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("row 2 is not 'file,digits'"), std::string::npos) << e.what();
+  }
 }
 
 TEST(CaptchaEvalTest, ScoresAFolderAndCountsBadFilesAsWrong) {

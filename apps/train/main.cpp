@@ -200,6 +200,7 @@ int main(int argc, char** argv) {
     options.out_dir = args.count("out") ? args["out"].as<std::string>() : "runs/" + task_name;
     options.resume = args.count("resume") > 0;
     options.stop = &g_stop;
+    digitnet::check_train_options(options);
 
     std::unique_ptr<digitnet::TrainTask> task_ptr;
 #ifdef DIGITNET_HAVE_OPENCV

@@ -47,18 +47,6 @@ void set_lr(torch::optim::AdamW& optimizer, double lr) {
     static_cast<torch::optim::AdamWOptions&>(group.options()).lr(lr);
 }
 
-void validate(const TrainOptions& o) {
-  if (o.epochs < 1 || o.epochs > 100000)
-    throw std::invalid_argument("--epochs must be between 1 and 100000, not " + std::to_string(o.epochs));
-  if (!(o.lr > 0.0 && o.lr <= 10.0)) throw std::invalid_argument("--lr must be in (0, 10]");
-  if (!(o.weight_decay >= 0.0 && o.weight_decay < 1.0))
-    throw std::invalid_argument("--weight-decay must be in [0, 1)");
-  if (o.batch_size < 1 || o.batch_size > 65536)
-    throw std::invalid_argument("--batch-size must be between 1 and 65536, not " +
-                                std::to_string(o.batch_size));
-  if (o.out_dir.empty()) throw std::invalid_argument("--out must name a folder");
-}
-
 Manifest full_manifest(TrainTask& task, const TrainOptions& o) {
   Manifest m = task.manifest();
   m["train.epochs"] = std::to_string(o.epochs);
@@ -201,6 +189,18 @@ Position read_position(CheckpointReader& reader, torch::optim::Optimizer& optimi
 
 }  // namespace
 
+void check_train_options(const TrainOptions& o) {
+  if (o.epochs < 1 || o.epochs > 100000)
+    throw std::invalid_argument("--epochs must be between 1 and 100000, not " + std::to_string(o.epochs));
+  if (!(o.lr > 0.0 && o.lr <= 10.0)) throw std::invalid_argument("--lr must be in (0, 10]");
+  if (!(o.weight_decay >= 0.0 && o.weight_decay < 1.0))
+    throw std::invalid_argument("--weight-decay must be in [0, 1)");
+  if (o.batch_size < 1 || o.batch_size > 65536)
+    throw std::invalid_argument("--batch-size must be between 1 and 65536, not " +
+                                std::to_string(o.batch_size));
+  if (o.out_dir.empty()) throw std::invalid_argument("--out must name a folder");
+}
+
 void write_metrics(const std::filesystem::path& file, const std::vector<EpochStats>& history,
                    const Manifest& manifest, bool complete) {
   Json info = Json::object();
@@ -238,7 +238,7 @@ Json history_json(const std::vector<EpochStats>& history) {
 }
 
 TrainResult train(TrainTask& task, const TrainOptions& o, const TrainCallbacks& callbacks) {
-  validate(o);
+  check_train_options(o);
   auto& model = task.model();
   if (o.channels_last) use_channels_last(model);
   torch::optim::AdamW optimizer(model.parameters(),

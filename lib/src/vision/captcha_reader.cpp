@@ -497,19 +497,25 @@ std::vector<LabelledCaptcha> list_labelled_captchas(const std::filesystem::path&
     std::ifstream in(csv);
     std::string line;
     int row = 0;
+    std::string header;
     while (std::getline(in, line)) {
       ++row;
       if (trim(line).empty()) continue;
       const auto comma = line.find(',');
       const std::string file = trim(line.substr(0, comma));
       const std::string digits = comma == std::string::npos ? "" : trim(line.substr(comma + 1));
-      if (row == 1 && !all_digits(digits)) continue;  // a header row
+      if (row == 1 && !all_digits(digits)) {  // a header row
+        header = line;
+        continue;
+      }
       if (comma == std::string::npos || file.empty() || !all_digits(digits))
         throw std::runtime_error(csv.string() + ": row " + std::to_string(row) +
                                  " is not 'file,digits' (got '" + line + "')");
       out.push_back({dir / file, digits});
     }
-    if (out.empty()) throw std::runtime_error(csv.string() + ": no labelled rows");
+    if (out.empty())
+      throw std::runtime_error(csv.string() + ": no labelled rows" +
+                               (header.empty() ? std::string() : " (row 1, '" + header + "', was taken as a header)"));
     return out;
   }
   for (const auto& file : captcha_image_files(dir)) {
