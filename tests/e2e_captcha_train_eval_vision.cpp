@@ -127,6 +127,56 @@ TEST(CaptchaTrainEvalAppTest, TrainsFinetunesAndScoresAFolder) {
   EXPECT_EQ(digitnet::test::count_lines(odd.err.substr(odd.err.find("digitnet-eval: error"))), 1) << odd.err;
 }
 
+TEST(CaptchaTrainEvalAppTest, SelfTrainsOnASitesUnlabelledCaptchas) {
+  const auto shipped = std::filesystem::path(DIGITNET_SOURCE_DIR) / "models" / "captcha.pt";
+  if (!std::filesystem::exists(shipped)) GTEST_SKIP() << "models/captcha.pt not present";
+  TempDir dir;
+  // One "site": 5 digits, plain fill, no clutter. The names carry labels, which self-training
+  // does not read: a labels.csv of wrong ones shows that.
+  const auto gen = run_app("digitnet-captcha-gen", "--count 40 --length 5 --seed 5 --require fill --exclude "
+                                                   "grid,particles,rings,elastic,framing,more,zeros,dotted,tilt,scatter,"
+                                                   "scribble,circles,erase,flags,strikes,lines,curves --out " +
+                                                       (dir / "site").string());
+  ASSERT_EQ(gen.code, 0) << gen.err;
+  write_text(dir / "site" / "labels.csv", "file,digits\n0.png,1\n");
+  const auto run = (dir / "self").string();
+  const auto self = run_app("digitnet-train", "--task captcha --finetune " + shipped.string() + " --data-dir " +
+                                                  (dir / "site").string() + " --self-train --out " + run + kTinyRun);
+  ASSERT_EQ(self.code, 0) << self.err;
+  const auto at = self.err.find("self-training on ");
+  ASSERT_NE(at, std::string::npos) << self.err;
+  const int labelled = std::stoi(self.err.substr(at + 17));
+  EXPECT_GE(labelled, 20) << self.err;
+  EXPECT_LE(labelled, 40) << self.err;
+  EXPECT_NE(self.err.find("of the 40 captchas in"), std::string::npos) << self.err;
+  EXPECT_NE(self.err.find("at least 95% sure"), std::string::npos) << self.err;
+  EXPECT_NE(digitnet::test::read_text(dir / "self" / "metrics.json").find("\"data.source\": \"self-train:"),
+            std::string::npos);
+  std::filesystem::remove(dir / "site" / "labels.csv");  // scored by the labels in the names
+  const auto eval = run_app("digitnet-eval", "--task captcha --json --checkpoint " + run + "/model.pt --data-dir " +
+                                                 (dir / "site").string());
+  EXPECT_EQ(eval.code, 0) << eval.err;
+  EXPECT_NE(eval.out.find("\"captchas\": 40"), std::string::npos) << eval.out;
+
+  // Too few sure readings: five captchas, or a bar no reading reaches.
+  const auto few = run_app("digitnet-captcha-gen", "--count 5 --length 5 --out " + (dir / "few").string());
+  ASSERT_EQ(few.code, 0) << few.err;
+  for (const auto& [folder, extra] : {std::pair<std::string, std::string>{"few", ""}, {"site", " --self-train-min 1"}}) {
+    const auto r = run_app("digitnet-train", "--task captcha --finetune " + shipped.string() + " --data-dir " +
+                                                 (dir / folder).string() + " --self-train --out " +
+                                                 (dir / ("none-" + folder)).string() + extra + kTinyRun);
+    EXPECT_EQ(r.code, 1) << r.err;
+    EXPECT_NE(r.err.find("self-training needs 20"), std::string::npos) << r.err;
+    EXPECT_EQ(digitnet::test::count_lines(r.err.substr(r.err.find("digitnet-train: error"))), 1) << r.err;
+    EXPECT_FALSE(std::filesystem::exists(dir / ("none-" + folder) / "model.pt"));
+  }
+  // The flag's companions.
+  EXPECT_EQ(run_app("digitnet-train", "--task captcha --self-train --out " + run + "2").code, 2);
+  EXPECT_EQ(run_app("digitnet-train", "--task captcha --finetune a.pt --data-dir . --self-train-min 0.9 --out " + run + "2").code, 2);
+  EXPECT_EQ(run_app("digitnet-train", "--task captcha --finetune a.pt --data-dir . --self-train --self-train-min 0 --out " + run + "2").code, 2);
+  EXPECT_EQ(run_app("digitnet-train", "--task mnist --self-train").code, 2);
+}
+
 TEST(CaptchaTrainEvalAppTest, CaptchaFlagsAreCheckedBeforeWork) {
   TempDir dir;
   const auto out = " --out " + (dir / "x").string();

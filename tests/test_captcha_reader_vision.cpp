@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <utility>
 
 #include "digitnet/checkpoint.h"
@@ -622,6 +623,47 @@ TEST(CaptchaEvalTest, RetryBelowZeroAnswersEveryReading) {
   EXPECT_THROW(digitnet::check_retry_below(-0.1), std::invalid_argument);
   EXPECT_THROW(digitnet::check_retry_below(std::nan("")), std::invalid_argument);
   EXPECT_EQ(digitnet::check_retry_below(1.0), 1.0);
+}
+
+TEST(CaptchaSelfLabelTest, ShippedModelLabelsTheCaptchasItReadsSurely) {
+  if (!std::filesystem::exists(kModel)) GTEST_SKIP() << "models/captcha.pt not present";
+  TempDir dir;
+  write_captchas(dir.path(), 40, 5, 5);
+  cv::imwrite((dir / "blank.png").string(), cv::Mat(30, 90, CV_8UC1, cv::Scalar(255)));
+  write_text(dir / "broken.png", "not an image");
+  digitnet::CaptchaReaderOptions o;
+  o.length = digitnet::parse_captcha_length("auto");
+  digitnet::CaptchaReader reader(kModel, torch::kCPU, o);
+  const auto self = digitnet::self_label_captchas(reader, dir.path(), 0.95);
+  EXPECT_EQ(self.files, 42);
+  EXPECT_EQ(self.unreadable, 1);
+  EXPECT_EQ(self.settled.length.length.min, 5);
+  // Exactly the readings at least 0.95 sure and not marked retry, labelled with their text.
+  std::map<std::string, std::string> sure;
+  int64_t right_all = 0, read = 0;
+  for (const auto& r : digitnet::read_captcha_files(reader, dir.path())) {
+    if (!r.ok) continue;
+    const auto name = r.file.filename().string();
+    const auto truth = name.substr(name.find('_') + 1, name.find('.') - name.find('_') - 1);
+    ++read;
+    right_all += r.reading.text == truth;
+    if (!r.reading.retry && r.reading.confidence >= 0.95) sure[name] = r.reading.text;
+  }
+  ASSERT_EQ(self.labelled.size(), sure.size());
+  int64_t right = 0;
+  for (const auto& l : self.labelled) {
+    const auto name = l.file.filename().string();
+    ASSERT_TRUE(sure.count(name)) << name;
+    EXPECT_EQ(l.digits, sure[name]) << name;
+    EXPECT_NE(name, "blank.png");
+    right += l.digits == name.substr(name.find('_') + 1, 5);
+  }
+  // Fewer captchas than the folder holds, and more of them right than of all the readings.
+  ASSERT_GE(self.labelled.size(), 10u);
+  EXPECT_LT(int64_t(self.labelled.size()), read);
+  EXPECT_GE(double(right) / double(self.labelled.size()), 0.9);
+  EXPECT_GT(double(right) / double(self.labelled.size()), double(right_all) / double(read));
+  EXPECT_THROW(digitnet::self_label_captchas(reader, dir / "missing", 0.95), std::runtime_error);
 }
 
 TEST(CaptchaEvalTest, ShippedModelLeavesAMixedLengthFolderAlone) {

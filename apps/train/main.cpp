@@ -2,6 +2,7 @@
 // stderr, a checkpoint every epoch, metrics.json, curves.png, Ctrl-C to stop and --resume.
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <csignal>
 #include <cstdio>
 #include <iostream>
@@ -134,6 +135,8 @@ int main(int argc, char** argv) {
       ("channels", "MnistNet width (filters of the first convolution; CaptchaNet default 16)", cxxopts::value<int64_t>()->default_value("32"))
       ("hidden", "MnistNet dense layer size (CaptchaNet GRU units, default 96)", cxxopts::value<int64_t>()->default_value("128"))
       ("finetune", "captcha: start from CHECKPOINT and adapt it to the labelled captchas in --data-dir", cxxopts::value<std::string>())
+      ("self-train", "captcha: with --finetune, the captchas in --data-dir need no labels: the checkpoint reads them, and those it reads at least --self-train-min sure are trained on with its readings as labels")
+      ("self-train-min", "captcha: confidence (0..1] a reading needs to label its captcha for --self-train", cxxopts::value<double>()->default_value("0.95"))
       ("init", "captcha: start from CHECKPOINT's weights and keep training on synthetic captchas", cxxopts::value<std::string>())
       ("average", "captcha: no training; OUT/model.pt is the mean of the weights of these checkpoints (A.pt,B.pt,...: runs started from one model), scored on the validation sets", cxxopts::value<std::string>())
       ("held-out", "captcha: style families kept out of training and scored apart", cxxopts::value<std::string>()->default_value("freefont,grid,perspective"))
@@ -165,14 +168,19 @@ int main(int argc, char** argv) {
     if (!reader && args.count("copies")) throw std::invalid_argument("--copies is only for --task reader");
     if (!captcha) {
       for (const char* flag : {"finetune", "init", "average", "held-out", "exclude", "other-fonts", "mirror-1-7", "mirror-1-7-footless",
-                               "handwriting", "handwriting-share", "length", "batches", "val"})
+                               "handwriting", "handwriting-share", "length", "batches", "val", "self-train", "self-train-min"})
         if (args.count(flag)) throw std::invalid_argument(std::string("--") + flag + " is only for --task captcha");
     } else if (args.count("augment")) {
       throw std::invalid_argument("--augment is only for --task mnist (captchas are randomised as rendered)");
     } else if (args.count("data-dir") && !args.count("finetune")) {
       throw std::invalid_argument("--task captcha reads --data-dir only with --finetune CHECKPOINT");
     } else if (args.count("finetune") && !args.count("data-dir")) {
-      throw std::invalid_argument("--finetune needs --data-dir: a folder of labelled real captchas");
+      throw std::invalid_argument(args.count("self-train") ? "--finetune needs --data-dir: a folder of the site's captchas"
+                                                           : "--finetune needs --data-dir: a folder of labelled real captchas");
+    } else if ((args.count("self-train") || args.count("self-train-min")) && !args.count("finetune")) {
+      throw std::invalid_argument("--self-train needs --finetune CHECKPOINT (the model that labels --data-dir) and --data-dir");
+    } else if (args.count("self-train-min") && !args.count("self-train")) {
+      throw std::invalid_argument("--self-train-min is only for --self-train");
     } else if (args.count("average") && (args.count("init") || args.count("finetune") || args.count("resume") ||
                                          args.count("channels") || args.count("hidden"))) {
       throw std::invalid_argument(
@@ -242,6 +250,10 @@ int main(int argc, char** argv) {
       if (args.count("finetune")) {
         o.init_checkpoint = args["finetune"].as<std::string>();
         o.finetune_dir = args["data-dir"].as<std::string>();
+        o.self_train = args.count("self-train") > 0;
+        o.self_train_confidence = args["self-train-min"].as<double>();
+        if (!(o.self_train_confidence > 0 && o.self_train_confidence <= 1))
+          throw std::invalid_argument("--self-train-min must be a confidence within (0, 1]");
       } else if (args.count("init")) {
         o.init_checkpoint = args["init"].as<std::string>();
       }
@@ -255,8 +267,13 @@ int main(int argc, char** argv) {
                 << " captchas rendered on the fly; held out: " << args["held-out"].as<std::string>()
                 << (o.exclude.empty() ? "" : "; excluded: " + args["exclude"].as<std::string>())
                 << (args.count("init") ? "; starting from " + o.init_checkpoint.string() : "")
-                << (o.finetune_dir.empty() ? "" : "; fine-tuning on " + std::to_string(t->real_train_count()) +
+                << (o.finetune_dir.empty() || o.self_train ? "" : "; fine-tuning on " + std::to_string(t->real_train_count()) +
                                                       " real captchas from " + o.finetune_dir.string())
+                << (o.self_train ? "; self-training on " + std::to_string(t->self_labelled()) + " of the " +
+                                       std::to_string(t->self_train_files()) + " captchas in " + o.finetune_dir.string() +
+                                       " that it reads at least " + std::to_string(int(std::lround(100 * o.self_train_confidence))) +
+                                       "% sure (a fifth kept for validation)"
+                                 : "")
                 << '\n';
       task_ptr = std::move(t);
     }

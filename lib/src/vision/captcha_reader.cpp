@@ -478,6 +478,17 @@ std::vector<CaptchaFileResult> read_captcha_files(CaptchaReader& reader, const s
   return results;
 }
 
+SelfLabels self_label_captchas(CaptchaReader& reader, const std::filesystem::path& dir, double min_confidence) {
+  SelfLabels out;
+  for (const auto& r : read_captcha_files(reader, dir, &out.settled)) {
+    ++out.files;
+    if (!r.ok) ++out.unreadable;
+    else if (!r.reading.retry && !r.reading.text.empty() && r.reading.confidence >= min_confidence)
+      out.labelled.push_back({r.file, r.reading.text});
+  }
+  return out;
+}
+
 Json captcha_result_json(const CaptchaFileResult& r) {
   Json j = Json::object().set("file", r.file.string());
   if (!r.ok) return j.set("error", r.error);

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <random>
 #include <stdexcept>
 
@@ -114,6 +115,10 @@ CaptchaTask::CaptchaTask(CaptchaTaskOptions options) : options_(std::move(option
   if (options_.queue_batches < 1) throw std::invalid_argument("captcha queue must hold at least one batch");
   if (!(options_.synthetic_fraction >= 0.0 && options_.synthetic_fraction <= 1.0))
     throw std::invalid_argument("synthetic fraction must be within 0..1");
+  if (options_.self_train && (options_.finetune_dir.empty() || options_.init_checkpoint.empty()))
+    throw std::invalid_argument("self-training needs a starting checkpoint and a folder of the site's captchas");
+  if (!(options_.self_train_confidence > 0.0 && options_.self_train_confidence <= 1.0))
+    throw std::invalid_argument("self-training confidence must be within (0, 1]");
   for (const auto& f : options_.exclude)
     if (std::find(options_.held_out.begin(), options_.held_out.end(), f) != options_.held_out.end())
       throw std::invalid_argument("captcha style family '" + f + "' is both held out and excluded");
@@ -149,7 +154,24 @@ CaptchaTask::CaptchaTask(CaptchaTaskOptions options) : options_(std::move(option
   train_gen_ = std::make_unique<CaptchaGenerator>(gen);
 
   if (!options_.finetune_dir.empty()) {
-    auto labelled = list_labelled_captchas(options_.finetune_dir);
+    std::vector<LabelledCaptcha> labelled;
+    if (options_.self_train) {
+      CaptchaReaderOptions read;
+      read.length = parse_captcha_length("auto");
+      CaptchaReader reader(options_.init_checkpoint, options_.device, read);
+      auto self = self_label_captchas(reader, options_.finetune_dir, options_.self_train_confidence);
+      self_train_files_ = self.files;
+      self_labelled_ = int64_t(self.labelled.size());
+      if (self.labelled.size() < kMinSelfLabelled)
+        throw std::runtime_error(options_.finetune_dir.string() + ": " + std::to_string(self.labelled.size()) + " of " +
+                                 std::to_string(self.files) + " captchas read at least " +
+                                 std::to_string(int(std::lround(100 * options_.self_train_confidence))) +
+                                 "% sure; self-training needs " + std::to_string(kMinSelfLabelled) +
+                                 " (a few hundred captchas of the site are typical)");
+      labelled = std::move(self.labelled);
+    } else {
+      labelled = list_labelled_captchas(options_.finetune_dir);
+    }
     if (labelled.size() < 2)
       throw std::runtime_error(options_.finetune_dir.string() + " holds " + std::to_string(labelled.size()) +
                                " labelled captchas; fine-tuning needs at least 2 (50 to 200 is typical)");
@@ -360,7 +382,9 @@ std::map<std::string, double> CaptchaTask::evaluate() {
 Manifest CaptchaTask::manifest() {
   Manifest m = new_manifest("captcha");
   put_captcha_net_options(m, options_.model);
-  m["data.source"] = options_.finetune_dir.empty() ? "synthetic" : "finetune:" + options_.finetune_dir.string();
+  m["data.source"] = options_.finetune_dir.empty() ? "synthetic"
+                     : (options_.self_train ? "self-train:" : "finetune:") + options_.finetune_dir.string();
+  if (options_.self_train) m["data.self_train_confidence"] = std::to_string(options_.self_train_confidence);
   m["data.length"] = std::to_string(options_.min_length) + "-" + std::to_string(options_.max_length);
   m["data.held_out"] = join(options_.held_out);
   if (!options_.exclude.empty()) m["data.exclude"] = join(options_.exclude);

@@ -190,6 +190,19 @@ struct LabelledCaptcha {
 // not all digits or a name does not follow either format.
 std::vector<LabelledCaptcha> list_labelled_captchas(const std::filesystem::path& dir);
 
+// Labels for self-training: `reader` reads every image of `dir` as read_captcha_files does (one
+// source: lengths settled, 1s and 7s balanced), and each reading at least `min_confidence` sure
+// and not marked retry becomes that file's label. Files that cannot be read are counted and
+// skipped. A model's confident readings of a site's captchas are nearly all right (S2 on
+// Gregwar's at 0.95: 97%), and training on them teaches it that site's faces and noise.
+struct SelfLabels {
+  std::vector<LabelledCaptcha> labelled;  // in the order of captcha_image_files
+  int64_t files = 0;                      // image files in the folder
+  int64_t unreadable = 0;                 // of them, files that could not be read
+  FolderSettling settled;
+};
+SelfLabels self_label_captchas(CaptchaReader& reader, const std::filesystem::path& dir, double min_confidence);
+
 struct CaptchaEvalResult {
   int64_t total = 0;         // labelled captchas found
   int64_t read = 0;          // of them, read without a file error

@@ -2,7 +2,8 @@
 // Captcha training for the one training loop (trainer.h): endless synthetic captchas rendered
 // in background threads into a bounded queue of ready batches, validation on fixed generated
 // sets (in-style, and one per held-out style family), and fine-tuning on a small folder of
-// labelled real captchas with augmentation.
+// labelled real captchas with augmentation, or on a site's unlabelled ones that the starting
+// model reads confidently (self-training).
 
 #include "digitnet/checkpoint.h"
 #include "digitnet/models.h"
@@ -26,6 +27,9 @@ namespace digitnet {
 // Families held out of the default training run and scored separately: a TrueType family,
 // a clutter kind and a warp (see captcha.h).
 const std::vector<std::string>& default_held_out_families();
+
+// Self-training needs at least this many captchas read confidently enough to label.
+constexpr size_t kMinSelfLabelled = 20;
 
 struct CaptchaTaskOptions {
   CaptchaNetOptions model;
@@ -56,6 +60,11 @@ struct CaptchaTaskOptions {
   // ones (at least one) is kept apart for validation.
   std::filesystem::path init_checkpoint;
   std::filesystem::path finetune_dir;
+  // Self-training: the captchas of finetune_dir need no labels. init_checkpoint reads them
+  // (self_label_captchas: three views, lengths settled, 1s and 7s balanced), and those it reads
+  // at least self_train_confidence sure are fine-tuned on with its readings as labels.
+  bool self_train = false;
+  double self_train_confidence = 0.95;
   double synthetic_fraction = 0.5;  // of each fine-tuning batch
   torch::Device device = torch::kCPU;
 };
@@ -106,6 +115,10 @@ class CaptchaTask : public TrainTask {
   // The renderer of the training batches (held-out and excluded families never drawn).
   const CaptchaGenerator& training_generator() const { return *train_gen_; }
   int64_t real_train_count() const { return int64_t(real_train_.size()); }
+  // With self_train: image files in finetune_dir, and how many of them were read confidently
+  // enough to label (real_train_count() plus the validation fifth).
+  int64_t self_train_files() const { return self_train_files_; }
+  int64_t self_labelled() const { return self_labelled_; }
 
  private:
   struct EvalSet {
@@ -123,6 +136,7 @@ class CaptchaTask : public TrainTask {
   std::unique_ptr<CaptchaGenerator> train_gen_;
   std::vector<EvalSet> eval_sets_;  // [0] in-style, then one per held-out family
   std::vector<std::pair<cv::Mat, std::string>> real_train_, real_val_;  // grey images
+  int64_t self_train_files_ = 0, self_labelled_ = 0;
 
   // The queue: batches by id (epoch * batches_per_epoch + index), made ahead in order.
   std::mutex mutex_;
