@@ -170,6 +170,15 @@ TEST(CaptchaTrainEvalAppTest, SelfTrainsOnASitesUnlabelledCaptchas) {
     EXPECT_EQ(digitnet::test::count_lines(r.err.substr(r.err.find("digitnet-train: error"))), 1) << r.err;
     EXPECT_FALSE(std::filesystem::exists(dir / ("none-" + folder) / "model.pt"));
   }
+  // A folder of files that are not images: each is counted, none labels anything.
+  std::filesystem::create_directories(dir / "junk");
+  write_text(dir / "junk" / "a.png", "not an image");
+  write_text(dir / "junk" / "b.jpg", "");
+  const auto junk = run_app("digitnet-train", "--task captcha --finetune " + shipped.string() + " --data-dir " +
+                                                  (dir / "junk").string() + " --self-train --out " +
+                                                  (dir / "none-junk").string() + kTinyRun);
+  EXPECT_EQ(junk.code, 1) << junk.err;
+  EXPECT_NE(junk.err.find("0 of 2 captchas read at least 95% sure (2 could not be read)"), std::string::npos) << junk.err;
   // The flag's companions.
   EXPECT_EQ(run_app("digitnet-train", "--task captcha --self-train --out " + run + "2").code, 2);
   EXPECT_EQ(run_app("digitnet-train", "--task captcha --finetune a.pt --data-dir . --self-train-min 0.9 --out " + run + "2").code, 2);

@@ -124,7 +124,7 @@ int main(int argc, char** argv) {
                           "OUT/metrics.json and OUT/curves.png; Ctrl-C saves and stops, --resume continues.");
     opts.add_options()
       ("task", "mnist (digits from an IDX folder: MNIST, Fashion-MNIST, ...) | reader (the photo reader's model: the folder's train split degraded as cameras do and canonicalised, 10% kept for validation) | captcha (endless synthetic captchas)", cxxopts::value<std::string>()->default_value("mnist"))
-      ("d,data-dir", "dataset folder (IDX files; for captcha: labelled real captchas for --finetune)", cxxopts::value<std::string>()->default_value("data/mnist"))
+      ("d,data-dir", "dataset folder (IDX files; for captcha: real captchas for --finetune, labelled unless --self-train)", cxxopts::value<std::string>()->default_value("data/mnist"))
       ("o,out", "run folder (default runs/<task>)", cxxopts::value<std::string>()->default_value("runs/mnist"))
       ("epochs", "epochs (reader and captcha default 8)", cxxopts::value<int64_t>()->default_value("40"))
       ("batch-size", "images per batch (captcha default 64)", cxxopts::value<int64_t>()->default_value("128"))

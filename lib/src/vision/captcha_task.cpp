@@ -166,7 +166,9 @@ CaptchaTask::CaptchaTask(CaptchaTaskOptions options) : options_(std::move(option
         throw std::runtime_error(options_.finetune_dir.string() + ": " + std::to_string(self.labelled.size()) + " of " +
                                  std::to_string(self.files) + " captchas read at least " +
                                  std::to_string(int(std::lround(100 * options_.self_train_confidence))) +
-                                 "% sure; self-training needs " + std::to_string(kMinSelfLabelled) +
+                                 "% sure" +
+                                 (self.unreadable ? " (" + std::to_string(self.unreadable) + " could not be read)" : "") +
+                                 "; self-training needs " + std::to_string(kMinSelfLabelled) +
                                  " (a few hundred captchas of the site are typical)");
       labelled = std::move(self.labelled);
     } else {
