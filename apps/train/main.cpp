@@ -134,7 +134,7 @@ int main(int argc, char** argv) {
       ("copies", "reader: camera-degraded copies of every training digit", cxxopts::value<int>()->default_value("4"))
       ("channels", "MnistNet width (filters of the first convolution; CaptchaNet default 16)", cxxopts::value<int64_t>()->default_value("32"))
       ("hidden", "MnistNet dense layer size (CaptchaNet GRU units, default 96)", cxxopts::value<int64_t>()->default_value("128"))
-      ("finetune", "captcha: start from CHECKPOINT and adapt it to the labelled captchas in --data-dir", cxxopts::value<std::string>())
+      ("finetune", "captcha: start from CHECKPOINT and adapt it to the labelled captchas in --data-dir (unlabelled with --self-train)", cxxopts::value<std::string>())
       ("self-train", "captcha: with --finetune, the captchas in --data-dir need no labels: the checkpoint reads them, and those it reads at least --self-train-min sure are trained on with its readings as labels")
       ("self-train-min", "captcha: confidence (0..1] a reading needs to label its captcha for --self-train", cxxopts::value<double>()->default_value("0.95"))
       ("init", "captcha: start from CHECKPOINT's weights and keep training on synthetic captchas", cxxopts::value<std::string>())

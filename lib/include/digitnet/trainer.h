@@ -93,13 +93,13 @@ struct TrainCallbacks {
   std::function<void(const EpochStats&, const std::vector<EpochStats>&)> on_epoch;
 };
 
-// Trains `task` as `options` say. Throws std::invalid_argument for bad options and
-// std::runtime_error when --resume finds no checkpoint or one written with other options.
 // Throws std::invalid_argument naming the flag (--epochs, --lr, --weight-decay, --batch-size,
 // --out) for an option out of range; train() checks it first, and apps call it before they
 // build a task, so that a bad flag is reported before any model or data is announced.
 void check_train_options(const TrainOptions& options);
 
+// Trains `task` as `options` say. Throws std::invalid_argument for bad options and
+// std::runtime_error when --resume finds no checkpoint or one written with other options.
 TrainResult train(TrainTask& task, const TrainOptions& options, const TrainCallbacks& callbacks = {});
 
 // The run history as written to metrics.json.
