@@ -158,6 +158,35 @@ TEST(CaptchaTrainEvalAppTest, SelfTrainsOnASitesUnlabelledCaptchas) {
   EXPECT_EQ(eval.code, 0) << eval.err;
   EXPECT_NE(eval.out.find("\"captchas\": 40"), std::string::npos) << eval.out;
 
+  // Two rounds: the second reads the folder with the first's model and starts from it.
+  const auto twice = (dir / "twice").string();
+  const auto site = (dir / "site").string();
+  const auto rounds_flags = "--task captcha --finetune " + shipped.string() + " --data-dir " + site +
+                            " --self-train --rounds 2 --json --out " + twice + kTinyRun;
+  const auto two = run_app("digitnet-train", rounds_flags);
+  ASSERT_EQ(two.code, 0) << two.err;
+  const auto round2 = two.err.find("round 2/2: " + twice + "/round-1/model.pt labels " + site);
+  ASSERT_NE(round2, std::string::npos) << two.err;
+  EXPECT_LT(two.err.find("round 1/2: " + shipped.string() + " labels"), round2) << two.err;
+  const auto second = two.err.find("self-training on ", round2);
+  ASSERT_NE(second, std::string::npos) << two.err;
+  EXPECT_GE(std::stoi(two.err.substr(second + 17)), 20) << two.err;
+  const auto metrics2 = digitnet::test::read_text(dir / "twice" / "metrics.json");
+  EXPECT_NE(metrics2.find("\"finetuned_from\": \"" + twice + "/round-1/model.pt\""), std::string::npos) << metrics2;
+  EXPECT_NE(metrics2.find("\"self_labelled\": \""), std::string::npos) << metrics2;
+  EXPECT_TRUE(std::filesystem::exists(dir / "twice" / "round-1" / "model.pt"));
+  EXPECT_NE(two.out.find("\"checkpoint\": \"" + twice + "/model.pt\""), std::string::npos) << two.out;
+  EXPECT_EQ(digitnet::test::count_lines(two.out), 1) << two.out;  // one summary, the last round's
+  // Run again into the same folder: refused before any round trains; --resume finds both done.
+  const auto again = run_app("digitnet-train", rounds_flags);
+  EXPECT_EQ(again.code, 1) << again.err;
+  EXPECT_NE(again.err.find("round-1/model.pt exists: pass --resume"), std::string::npos) << again.err;
+  EXPECT_EQ(again.err.find("round 1/2"), std::string::npos) << again.err;
+  const auto resumed = run_app("digitnet-train", rounds_flags + " --resume");
+  EXPECT_EQ(resumed.code, 0) << resumed.err;
+  EXPECT_EQ(resumed.err.find("epoch 1/1"), std::string::npos) << resumed.err;  // nothing trained again
+  EXPECT_NE(resumed.err.find("round 2/2"), std::string::npos) << resumed.err;
+
   // Too few sure readings: five captchas, or a bar no reading reaches.
   const auto few = run_app("digitnet-captcha-gen", "--count 5 --length 5 --out " + (dir / "few").string());
   ASSERT_EQ(few.code, 0) << few.err;
@@ -184,6 +213,14 @@ TEST(CaptchaTrainEvalAppTest, SelfTrainsOnASitesUnlabelledCaptchas) {
   EXPECT_EQ(run_app("digitnet-train", "--task captcha --finetune a.pt --data-dir . --self-train-min 0.9 --out " + run + "2").code, 2);
   EXPECT_EQ(run_app("digitnet-train", "--task captcha --finetune a.pt --data-dir . --self-train --self-train-min 0 --out " + run + "2").code, 2);
   EXPECT_EQ(run_app("digitnet-train", "--task mnist --self-train").code, 2);
+  EXPECT_EQ(run_app("digitnet-train", "--task captcha --finetune a.pt --data-dir . --rounds 2 --out " + run + "2").code, 2);
+  const auto zero = run_app("digitnet-train", "--task captcha --finetune a.pt --data-dir . --self-train --rounds 0 --out " + run + "2");
+  EXPECT_EQ(zero.code, 2) << zero.err;
+  EXPECT_NE(zero.err.find("--rounds must be between 1 and 10"), std::string::npos) << zero.err;
+  const auto nothing = run_app("digitnet-train", "--task captcha --finetune " + shipped.string() + " --data-dir " + site +
+                                                     " --self-train --rounds 3 --resume --out " + run + "3");
+  EXPECT_EQ(nothing.code, 1) << nothing.err;
+  EXPECT_NE(nothing.err.find("--resume: no checkpoint at " + run + "3/round-1/model.pt"), std::string::npos) << nothing.err;
 }
 
 TEST(CaptchaTrainEvalAppTest, CaptchaFlagsAreCheckedBeforeWork) {

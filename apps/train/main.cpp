@@ -64,6 +64,28 @@ class ProgressLine {
 };
 
 #ifdef DIGITNET_HAVE_OPENCV
+// The captcha task `o` describes, announced on stderr in one line.
+std::unique_ptr<digitnet::CaptchaTask> make_captcha_task(const digitnet::CaptchaTaskOptions& o, int64_t epochs, uint64_t seed,
+                                                         const std::string& held_out, const std::string& exclude) {
+  digitnet::seed_everything(seed);  // the model's initial weights
+  auto t = std::make_unique<digitnet::CaptchaTask>(o);
+  std::cerr << "model: CaptchaNet (" << t->options().model.channels << " channels, " << t->options().model.hidden
+            << " GRU units), " << digitnet::count_parameters(*t->net()) << " parameters; " << epochs
+            << " epochs of " << t->batches_per_epoch() << " batches of " << o.batch_size
+            << " captchas rendered on the fly; held out: " << held_out
+            << (o.exclude.empty() ? "" : "; excluded: " + exclude)
+            << (!o.init_checkpoint.empty() && o.finetune_dir.empty() ? "; starting from " + o.init_checkpoint.string() : "")
+            << (o.finetune_dir.empty() || o.self_train ? "" : "; fine-tuning on " + std::to_string(t->real_train_count()) +
+                                                  " real captchas from " + o.finetune_dir.string())
+            << (o.self_train ? "; self-training on " + std::to_string(t->self_labelled()) + " of the " +
+                                   std::to_string(t->self_train_files()) + " captchas in " + o.finetune_dir.string() +
+                                   " that it reads at least " + std::to_string(int(std::lround(100 * o.self_train_confidence))) +
+                                   "% sure (a fifth kept for validation)"
+                             : "")
+            << '\n';
+  return t;
+}
+
 // --average A.pt,B.pt,...: the mean of the checkpoints' weights, scored on the validation sets
 // that `o` renders, written to OUT/model.pt and OUT/metrics.json (one entry, epoch 0).
 int average_captcha_models(const std::string& list, digitnet::CaptchaTaskOptions o, const std::filesystem::path& out,
@@ -115,6 +137,87 @@ int average_captcha_models(const std::string& list, digitnet::CaptchaTaskOptions
 }
 #endif
 
+// Trains `task` as `options` say, with a progress line, one line per epoch and curves.png;
+// prints where the model went and, with `json`, a summary on stdout. 130 when interrupted.
+int train_and_report(digitnet::TrainTask& task, const digitnet::TrainOptions& options, bool captcha, const char* scored,
+                     bool json) {
+  ProgressLine progress;
+  digitnet::TrainCallbacks callbacks;
+  callbacks.on_progress = [&](const digitnet::TrainProgress& p) { progress.update(p); };
+  callbacks.on_epoch = [&](const digitnet::EpochStats& s, const std::vector<digitnet::EpochStats>& history) {
+    progress.clear();
+    std::fprintf(stderr, "epoch %lld/%lld  loss %.4f  %s accuracy %.2f%%  %.0f img/s  %.1f s (total %s)\n",
+                 static_cast<long long>(s.epoch), static_cast<long long>(options.epochs), s.train_loss, scored,
+                 100.0 * s.eval.at("accuracy"), s.samples_per_s, s.seconds,
+                 digitnet::cli::format_duration(s.elapsed_s).c_str());
+    if (captcha)
+      std::fprintf(stderr, "  characters %.2f%%  held-out families %.2f%%  waited for data %.2f s\n",
+                   100.0 * s.eval.at("char_accuracy"),
+                   100.0 * (s.eval.count("heldout_accuracy") ? s.eval.at("heldout_accuracy") : 0.0), s.data_wait_s);
+#ifdef DIGITNET_HAVE_OPENCV
+    digitnet::vision::write_training_curves(options.out_dir / "curves.png", history);
+#else
+    (void)history;
+#endif
+  };
+  const auto result = digitnet::train(task, options, callbacks);
+  progress.clear();
+
+  if (result.interrupted) {
+    std::cerr << "interrupted: saved " << result.checkpoint.string() << " after epoch "
+              << result.history.size() << "; continue with the same flags and --resume\n";
+    return 130;
+  }
+  const auto& last = result.history.back();
+  digitnet::CheckpointReader saved(result.checkpoint);
+  const auto temperature = captcha ? std::string("1") : saved.get("temperature");  // captchas: CTC, no temperature
+  std::cerr << "done: " << scored << " accuracy " << 100.0 * last.eval.at("accuracy") << "% after " << last.epoch
+            << " epochs, " << digitnet::cli::format_duration(last.elapsed_s) << "; " << result.checkpoint.string()
+            << " (temperature " << temperature << ")\n";
+  if (json)
+    std::cout << digitnet::Json::object()
+                     .set("checkpoint", result.checkpoint.string())
+                     .set("accuracy", last.eval.at("accuracy"))
+                     .set("epochs", last.epoch)
+                     .set("seconds", last.elapsed_s)
+                     .set("temperature", std::stod(temperature))
+                     .set("history", digitnet::history_json(result.history))
+                     .dump()
+              << '\n';
+  return digitnet::cli::kOk;
+}
+
+#ifdef DIGITNET_HAVE_OPENCV
+// --self-train --rounds N: round r reads the folder with round r-1's model (the first round
+// with --finetune's) and fine-tunes that model on its sure readings, into OUT/round-r; the
+// last round writes OUT itself. A better model labels more of the folder, and rightly, so each
+// round learns from more. --resume continues each round where it stopped (a finished round
+// only reports itself again).
+int self_train_in_rounds(digitnet::CaptchaTaskOptions o, const digitnet::TrainOptions& options, int64_t rounds,
+                         const std::string& held_out, const std::string& exclude, bool json) {
+  std::vector<digitnet::TrainOptions> each(static_cast<size_t>(rounds), options);
+  for (size_t r = 0; r + 1 < each.size(); ++r) each[r].out_dir = options.out_dir / ("round-" + std::to_string(r + 1));
+  for (auto& round : each) {  // refused before any round trains
+    const auto file = round.out_dir / "model.pt";
+    round.resume = std::filesystem::exists(file);
+    if (round.resume && !options.resume)
+      throw std::runtime_error(file.string() + " exists: pass --resume to continue that run, or choose another --out");
+  }
+  if (options.resume && !each.front().resume)
+    throw std::runtime_error("--resume: no checkpoint at " + (each.front().out_dir / "model.pt").string());
+  install_signal_handlers();
+  for (size_t r = 0; r < each.size(); ++r) {
+    std::cerr << "round " << r + 1 << "/" << rounds << ": " << o.init_checkpoint.string() << " labels "
+              << o.finetune_dir.string() << '\n';
+    const auto task = make_captcha_task(o, options.epochs, options.seed, held_out, exclude);
+    const int code = train_and_report(*task, each[r], true, "test", json && r + 1 == each.size());
+    if (code != digitnet::cli::kOk) return code;
+    o.init_checkpoint = each[r].out_dir / "model.pt";
+  }
+  return digitnet::cli::kOk;
+}
+#endif
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -137,6 +240,7 @@ int main(int argc, char** argv) {
       ("finetune", "captcha: start from CHECKPOINT and adapt it to the labelled captchas in --data-dir (unlabelled with --self-train)", cxxopts::value<std::string>())
       ("self-train", "captcha: with --finetune, the captchas in --data-dir need no labels: the checkpoint reads them, and those it reads at least --self-train-min sure are trained on with its readings as labels")
       ("self-train-min", "captcha: confidence (0..1] a reading needs to label its captcha for --self-train", cxxopts::value<double>()->default_value("0.95"))
+      ("rounds", "captcha: --self-train this many times (1-10), each round's model labelling the folder again for the next; rounds before the last go to OUT/round-N", cxxopts::value<int64_t>()->default_value("1"))
       ("init", "captcha: start from CHECKPOINT's weights and keep training on synthetic captchas", cxxopts::value<std::string>())
       ("average", "captcha: no training; OUT/model.pt is the mean of the weights of these checkpoints (A.pt,B.pt,...: runs started from one model), scored on the validation sets", cxxopts::value<std::string>())
       ("held-out", "captcha: style families kept out of training and scored apart", cxxopts::value<std::string>()->default_value("freefont,grid,perspective"))
@@ -168,7 +272,7 @@ int main(int argc, char** argv) {
     if (!reader && args.count("copies")) throw std::invalid_argument("--copies is only for --task reader");
     if (!captcha) {
       for (const char* flag : {"finetune", "init", "average", "held-out", "exclude", "other-fonts", "mirror-1-7", "mirror-1-7-footless",
-                               "handwriting", "handwriting-share", "length", "batches", "val", "self-train", "self-train-min"})
+                               "handwriting", "handwriting-share", "length", "batches", "val", "self-train", "self-train-min", "rounds"})
         if (args.count(flag)) throw std::invalid_argument(std::string("--") + flag + " is only for --task captcha");
     } else if (args.count("augment")) {
       throw std::invalid_argument("--augment is only for --task mnist (captchas are randomised as rendered)");
@@ -179,8 +283,11 @@ int main(int argc, char** argv) {
                                                            : "--finetune needs --data-dir: a folder of labelled real captchas");
     } else if ((args.count("self-train") || args.count("self-train-min")) && !args.count("finetune")) {
       throw std::invalid_argument("--self-train needs --finetune CHECKPOINT (the model that labels --data-dir) and --data-dir");
-    } else if (args.count("self-train-min") && !args.count("self-train")) {
-      throw std::invalid_argument("--self-train-min is only for --self-train");
+    } else if ((args.count("self-train-min") || args.count("rounds")) && !args.count("self-train")) {
+      throw std::invalid_argument(std::string(args.count("rounds") ? "--rounds" : "--self-train-min") +
+                                  " is only for --self-train");
+    } else if (args.count("rounds") && (args["rounds"].as<int64_t>() < 1 || args["rounds"].as<int64_t>() > 10)) {
+      throw std::invalid_argument("--rounds must be between 1 and 10, not " + std::to_string(args["rounds"].as<int64_t>()));
     } else if (args.count("average") && (args.count("init") || args.count("finetune") || args.count("resume") ||
                                          args.count("channels") || args.count("hidden"))) {
       throw std::invalid_argument(
@@ -259,23 +366,12 @@ int main(int argc, char** argv) {
       }
       if (args.count("average"))
         return average_captcha_models(args["average"].as<std::string>(), o, options.out_dir, args.count("json") > 0);
-      digitnet::seed_everything(options.seed);  // the model's initial weights
-      auto t = std::make_unique<digitnet::CaptchaTask>(o);
-      std::cerr << "model: CaptchaNet (" << t->options().model.channels << " channels, " << t->options().model.hidden
-                << " GRU units), " << digitnet::count_parameters(*t->net()) << " parameters; " << options.epochs
-                << " epochs of " << t->batches_per_epoch() << " batches of " << o.batch_size
-                << " captchas rendered on the fly; held out: " << args["held-out"].as<std::string>()
-                << (o.exclude.empty() ? "" : "; excluded: " + args["exclude"].as<std::string>())
-                << (args.count("init") ? "; starting from " + o.init_checkpoint.string() : "")
-                << (o.finetune_dir.empty() || o.self_train ? "" : "; fine-tuning on " + std::to_string(t->real_train_count()) +
-                                                      " real captchas from " + o.finetune_dir.string())
-                << (o.self_train ? "; self-training on " + std::to_string(t->self_labelled()) + " of the " +
-                                       std::to_string(t->self_train_files()) + " captchas in " + o.finetune_dir.string() +
-                                       " that it reads at least " + std::to_string(int(std::lround(100 * o.self_train_confidence))) +
-                                       "% sure (a fifth kept for validation)"
-                                 : "")
-                << '\n';
-      task_ptr = std::move(t);
+      const auto rounds = args["rounds"].as<int64_t>();
+      if (rounds > 1)
+        return self_train_in_rounds(o, options, rounds, args["held-out"].as<std::string>(),
+                                    args["exclude"].as<std::string>(), args.count("json") > 0);
+      task_ptr = make_captcha_task(o, options.epochs, options.seed, args["held-out"].as<std::string>(),
+                                   args["exclude"].as<std::string>());
     }
 #endif
     digitnet::DigitTaskOptions task_options;
@@ -311,53 +407,8 @@ int main(int argc, char** argv) {
                 << " epochs of " << t->batches_per_epoch() << " batches; augment " << task_options.augment << '\n';
       task_ptr = std::move(t);
     }
-    auto& task = *task_ptr;
-
-    const char* scored = reader ? "validation" : "test";  // the reader never sees the test split
     install_signal_handlers();
-    ProgressLine progress;
-    digitnet::TrainCallbacks callbacks;
-    callbacks.on_progress = [&](const digitnet::TrainProgress& p) { progress.update(p); };
-    callbacks.on_epoch = [&](const digitnet::EpochStats& s, const std::vector<digitnet::EpochStats>& history) {
-      progress.clear();
-      std::fprintf(stderr, "epoch %lld/%lld  loss %.4f  %s accuracy %.2f%%  %.0f img/s  %.1f s (total %s)\n",
-                   static_cast<long long>(s.epoch), static_cast<long long>(options.epochs), s.train_loss, scored,
-                   100.0 * s.eval.at("accuracy"), s.samples_per_s, s.seconds,
-                   digitnet::cli::format_duration(s.elapsed_s).c_str());
-      if (captcha)
-        std::fprintf(stderr, "  characters %.2f%%  held-out families %.2f%%  waited for data %.2f s\n",
-                     100.0 * s.eval.at("char_accuracy"),
-                     100.0 * (s.eval.count("heldout_accuracy") ? s.eval.at("heldout_accuracy") : 0.0), s.data_wait_s);
-#ifdef DIGITNET_HAVE_OPENCV
-      digitnet::vision::write_training_curves(options.out_dir / "curves.png", history);
-#else
-      (void)history;
-#endif
-    };
-    const auto result = digitnet::train(task, options, callbacks);
-    progress.clear();
-
-    if (result.interrupted) {
-      std::cerr << "interrupted: saved " << result.checkpoint.string() << " after epoch "
-                << result.history.size() << "; continue with the same flags and --resume\n";
-      return 130;
-    }
-    const auto& last = result.history.back();
-    digitnet::CheckpointReader saved(result.checkpoint);
-    const auto temperature = captcha ? std::string("1") : saved.get("temperature");  // captchas: CTC, no temperature
-    std::cerr << "done: " << scored << " accuracy " << 100.0 * last.eval.at("accuracy") << "% after " << last.epoch
-              << " epochs, " << digitnet::cli::format_duration(last.elapsed_s) << "; " << result.checkpoint.string()
-              << " (temperature " << temperature << ")\n";
-    if (args.count("json"))
-      std::cout << digitnet::Json::object()
-                       .set("checkpoint", result.checkpoint.string())
-                       .set("accuracy", last.eval.at("accuracy"))
-                       .set("epochs", last.epoch)
-                       .set("seconds", last.elapsed_s)
-                       .set("temperature", std::stod(temperature))
-                       .set("history", digitnet::history_json(result.history))
-                       .dump()
-                << '\n';
-    return digitnet::cli::kOk;
+    const char* scored = reader ? "validation" : "test";  // the reader never sees the test split
+    return train_and_report(*task_ptr, options, captcha, scored, args.count("json") > 0);
   });
 }

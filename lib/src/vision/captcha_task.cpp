@@ -386,7 +386,10 @@ Manifest CaptchaTask::manifest() {
   put_captcha_net_options(m, options_.model);
   m["data.source"] = options_.finetune_dir.empty() ? "synthetic"
                      : (options_.self_train ? "self-train:" : "finetune:") + options_.finetune_dir.string();
-  if (options_.self_train) m["data.self_train_confidence"] = std::to_string(options_.self_train_confidence);
+  if (options_.self_train) {
+    m["data.self_train_confidence"] = std::to_string(options_.self_train_confidence);
+    m["self_labelled"] = std::to_string(self_labelled_) + " of " + std::to_string(self_train_files_);
+  }
   m["data.length"] = std::to_string(options_.min_length) + "-" + std::to_string(options_.max_length);
   m["data.held_out"] = join(options_.held_out);
   if (!options_.exclude.empty()) m["data.exclude"] = join(options_.exclude);
