@@ -141,8 +141,9 @@ TEST(CaptchaTrainEvalAppTest, SelfTrainsOnASitesUnlabelledCaptchas) {
   write_text(dir / "site" / "labels.csv", "file,digits\n0.png,1\n");
   const auto run = (dir / "self").string();
   const auto self = run_app("digitnet-train", "--task captcha --finetune " + shipped.string() + " --data-dir " +
-                                                  (dir / "site").string() + " --self-train --out " + run + kTinyRun);
+                                                  (dir / "site").string() + " --self-train --rounds 1 --out " + run + kTinyRun);
   ASSERT_EQ(self.code, 0) << self.err;
+  EXPECT_EQ(self.err.find("round 1/"), std::string::npos) << self.err;
   const auto at = self.err.find("self-training on ");
   ASSERT_NE(at, std::string::npos) << self.err;
   const int labelled = std::stoi(self.err.substr(at + 17));
@@ -195,6 +196,7 @@ TEST(CaptchaTrainEvalAppTest, SelfTrainsOnASitesUnlabelledCaptchas) {
                                                  (dir / folder).string() + " --self-train --out " +
                                                  (dir / ("none-" + folder)).string() + extra + kTinyRun);
     EXPECT_EQ(r.code, 1) << r.err;
+    EXPECT_NE(r.err.find("round 1/3: "), std::string::npos) << r.err;  // three rounds unless told
     EXPECT_NE(r.err.find("self-training needs 20"), std::string::npos) << r.err;
     EXPECT_EQ(digitnet::test::count_lines(r.err.substr(r.err.find("digitnet-train: error"))), 1) << r.err;
     EXPECT_FALSE(std::filesystem::exists(dir / ("none-" + folder) / "model.pt"));

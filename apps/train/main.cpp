@@ -229,7 +229,7 @@ int main(int argc, char** argv) {
       ("task", "mnist (digits from an IDX folder: MNIST, Fashion-MNIST, ...) | reader (the photo reader's model: the folder's train split degraded as cameras do and canonicalised, 10% kept for validation) | captcha (endless synthetic captchas)", cxxopts::value<std::string>()->default_value("mnist"))
       ("d,data-dir", "dataset folder (IDX files; for captcha: real captchas for --finetune, labelled unless --self-train)", cxxopts::value<std::string>()->default_value("data/mnist"))
       ("o,out", "run folder (default runs/<task>)", cxxopts::value<std::string>()->default_value("runs/mnist"))
-      ("epochs", "epochs (reader and captcha default 8)", cxxopts::value<int64_t>()->default_value("40"))
+      ("epochs", "epochs (reader and captcha default 8, --self-train 2 a round)", cxxopts::value<int64_t>()->default_value("40"))
       ("batch-size", "images per batch (captcha default 64)", cxxopts::value<int64_t>()->default_value("128"))
       ("lr", "peak learning rate (AdamW, one-cycle schedule)", cxxopts::value<double>()->default_value("0.003"))
       ("weight-decay", "AdamW weight decay", cxxopts::value<double>()->default_value("0.0005"))
@@ -240,7 +240,7 @@ int main(int argc, char** argv) {
       ("finetune", "captcha: start from CHECKPOINT and adapt it to the labelled captchas in --data-dir (unlabelled with --self-train)", cxxopts::value<std::string>())
       ("self-train", "captcha: with --finetune, the captchas in --data-dir need no labels: the checkpoint reads them, and those it reads at least --self-train-min sure are trained on with its readings as labels")
       ("self-train-min", "captcha: confidence (0..1] a reading needs to label its captcha for --self-train", cxxopts::value<double>()->default_value("0.95"))
-      ("rounds", "captcha: --self-train this many times (1-10), each round's model labelling the folder again for the next; rounds before the last go to OUT/round-N", cxxopts::value<int64_t>()->default_value("1"))
+      ("rounds", "captcha: --self-train this many times (1-10, default 3), each round's model labelling the folder again for the next; rounds before the last go to OUT/round-N", cxxopts::value<int64_t>())
       ("init", "captcha: start from CHECKPOINT's weights and keep training on synthetic captchas", cxxopts::value<std::string>())
       ("average", "captcha: no training; OUT/model.pt is the mean of the weights of these checkpoints (A.pt,B.pt,...: runs started from one model), scored on the validation sets", cxxopts::value<std::string>())
       ("held-out", "captcha: style families kept out of training and scored apart", cxxopts::value<std::string>()->default_value("freefont,grid,perspective"))
@@ -251,7 +251,7 @@ int main(int argc, char** argv) {
       ("handwriting", "captcha: an MNIST folder (data/mnist); --handwriting-share of captchas draw its train split's handwritten digits", cxxopts::value<std::string>())
       ("handwriting-share", "captcha: share (0..1) of captchas drawn in handwriting with --handwriting", cxxopts::value<double>()->default_value("0.15"))
       ("length", "captcha: digits per training captcha, MIN-MAX", cxxopts::value<std::string>()->default_value("4-8"))
-      ("batches", "captcha: batches per epoch", cxxopts::value<int64_t>()->default_value("450"))
+      ("batches", "captcha: batches per epoch (--self-train default 150)", cxxopts::value<int64_t>()->default_value("450"))
       ("val", "captcha: fixed in-style validation captchas (a third as many per held-out family)", cxxopts::value<int64_t>()->default_value("1000"))
       ("resume", "continue the run in --out where it stopped")
       ("seed", "random seed", cxxopts::value<uint64_t>()->default_value("0"))
@@ -307,7 +307,10 @@ int main(int argc, char** argv) {
     std::cerr << digitnet::describe_device(device, threads) << '\n';
 
     digitnet::TrainOptions options;
-    options.epochs = reader && !args.count("epochs") ? 8 : given_or("epochs", 8);
+    // Self-training defaults to short rounds: 3 rounds of 2 epochs of 150 batches read a site's
+    // fresh captchas better than one round of 8 of 450, in a quarter of the time (BENCHMARKS.md).
+    const bool self_train = args.count("self-train") > 0;
+    options.epochs = reader && !args.count("epochs") ? 8 : given_or("epochs", self_train ? 2 : 8);
     options.lr = args["lr"].as<double>();
     options.weight_decay = args["weight-decay"].as<double>();
     options.batch_size = given_or("batch-size", 64);
@@ -322,7 +325,7 @@ int main(int argc, char** argv) {
     if (captcha) {
       digitnet::CaptchaTaskOptions o;
       o.batch_size = options.batch_size;
-      o.batches_per_epoch = args["batches"].as<int64_t>();
+      o.batches_per_epoch = self_train ? given_or("batches", 150) : args["batches"].as<int64_t>();
       o.model.channels = given_or("channels", o.model.channels);
       o.model.hidden = given_or("hidden", o.model.hidden);
       o.held_out = digitnet::parse_captcha_families(args["held-out"].as<std::string>(), "--held-out");
@@ -357,7 +360,7 @@ int main(int argc, char** argv) {
       if (args.count("finetune")) {
         o.init_checkpoint = args["finetune"].as<std::string>();
         o.finetune_dir = args["data-dir"].as<std::string>();
-        o.self_train = args.count("self-train") > 0;
+        o.self_train = self_train;
         o.self_train_confidence = args["self-train-min"].as<double>();
         if (!(o.self_train_confidence > 0 && o.self_train_confidence <= 1))
           throw std::invalid_argument("--self-train-min must be a confidence within (0, 1]");
@@ -366,7 +369,7 @@ int main(int argc, char** argv) {
       }
       if (args.count("average"))
         return average_captcha_models(args["average"].as<std::string>(), o, options.out_dir, args.count("json") > 0);
-      const auto rounds = args["rounds"].as<int64_t>();
+      const int64_t rounds = !self_train ? 1 : args.count("rounds") ? args["rounds"].as<int64_t>() : 3;
       if (rounds > 1)
         return self_train_in_rounds(o, options, rounds, args["held-out"].as<std::string>(),
                                     args["exclude"].as<std::string>(), args.count("json") > 0);
