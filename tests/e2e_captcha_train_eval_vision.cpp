@@ -85,6 +85,8 @@ TEST(CaptchaTrainEvalAppTest, TrainsFinetunesAndScoresAFolder) {
   EXPECT_NE(eval.out.find("\"settled_length\": "), std::string::npos) << eval.out;
   EXPECT_NE(eval.out.find("\"one_seven_bias\": "), std::string::npos) << eval.out;
   EXPECT_NE(eval.out.find("\"rebalanced\": "), std::string::npos) << eval.out;
+  EXPECT_NE(eval.out.find("\"adapted_to\": "), std::string::npos) << eval.out;
+  EXPECT_NE(eval.out.find("\"readapted\": "), std::string::npos) << eval.out;
   EXPECT_NE(eval.out.find("\"answered_accuracy\": "), std::string::npos) << eval.out;
   const auto answered_all = run_app("digitnet-eval", "--task captcha --json --retry-below 0 --checkpoint " + tuned +
                                                          "/model.pt --data-dir " + (dir / "real").string());
@@ -273,6 +275,10 @@ TEST(CaptchaTrainEvalAppTest, CaptchaFlagsAreCheckedBeforeWork) {
   EXPECT_NE(mnist_views.err.find("only for --task captcha"), std::string::npos) << mnist_views.err;
   EXPECT_EQ(run_app("digitnet-eval", "--task captcha --data-dir . --balance-1-7 1").code, 2);
   EXPECT_EQ(run_app("digitnet-eval", "--task mnist --balance-1-7 off").code, 2);
+  const auto adapt = run_app("digitnet-eval", "--task captcha --data-dir . --adapt yes");
+  EXPECT_EQ(adapt.code, 2) << adapt.err;
+  EXPECT_NE(adapt.err.find("--adapt must be auto or off, not 'yes'"), std::string::npos) << adapt.err;
+  EXPECT_EQ(run_app("digitnet-eval", "--task mnist --adapt off").code, 2);
   EXPECT_EQ(run_app("digitnet-eval", "--task captcha --data-dir . --retry-below 2").code, 2);
   EXPECT_EQ(run_app("digitnet-eval", "--task mnist --retry-below 0.5").code, 2);
 }

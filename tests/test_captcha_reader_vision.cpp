@@ -373,14 +373,15 @@ TEST(CaptchaBalanceTest, FoldersWithinChanceOrWithoutOneOfTheTwoAreLeftAlone) {
 // Plain captchas (solid paper, filled ink, no warp, noise, glyph or finish family) in one face
 // alone: `face` under /usr/share/fonts, linked at the same path below a folder of its own.
 void write_one_face_captchas(const std::filesystem::path& dir, const std::filesystem::path& fonts,
-                             const std::string& face, const std::string& family, int count) {
+                             const std::string& face, const std::string& family, int count, int min_length = 4,
+                             int max_length = 6) {
   std::filesystem::create_directories((fonts / face).parent_path());
   std::filesystem::create_symlink(std::filesystem::path("/usr/share/fonts") / face, fonts / face);
   digitnet::CaptchaOptions o;
   o.seed = 7;
   o.font_dir = fonts;
-  o.min_length = 4;
-  o.max_length = 6;
+  o.min_length = min_length;
+  o.max_length = max_length;
   o.mirror_confusing_leans = 1.0;  // no 1 turned into a 7's shape, nor a 7 into a 1's
   o.require = {family, "solid", "fill"};
   for (const auto& f : digitnet::captcha_families())
@@ -401,6 +402,7 @@ TEST(CaptchaEvalTest, ShippedModelBalancesAFaceWhoseOnesItReadsAsSevens) {
   TempDir set, fonts;
   write_one_face_captchas(set.path(), fonts.path(), face, "more", 150);
   digitnet::CaptchaReader reader(kModel, torch::kCPU);
+  reader.options().adapt_output = false;  // balancing alone (the refitted layer balances them itself)
   reader.options().balance_ones_sevens = false;
   const auto off = digitnet::evaluate_captcha_folder(reader, set.path());
   reader.options().balance_ones_sevens = true;
@@ -412,6 +414,94 @@ TEST(CaptchaEvalTest, ShippedModelBalancesAFaceWhoseOnesItReadsAsSevens) {
   EXPECT_GT(on.settled.balance.changed, 0);
   EXPECT_GE(on.correct, off.correct + 10) << off.correct << " and " << on.correct << " of 150 read right";
   EXPECT_EQ(reader.options().one_seven_bias, 0.0);  // the reader's own options are kept
+}
+
+TEST(CaptchaAdaptTest, ShippedModelRefitsItsOutputLayerToAFaceWhoseOnesItReadsAsSevens) {
+  if (!std::filesystem::exists(kModel)) GTEST_SKIP() << "models/captcha.pt not present";
+  const std::string face = "truetype/roboto/unhinted/RobotoTTF/Roboto-Light.ttf";
+  if (!std::filesystem::exists("/usr/share/fonts/" + face)) GTEST_SKIP() << "fonts-roboto-unhinted not installed";
+  TempDir set, fonts, mixed, mixed_fonts;
+  write_one_face_captchas(set.path(), fonts.path(), face, "more", 150, 5, 5);
+  digitnet::CaptchaReader reader(kModel, torch::kCPU);
+  const auto first = reader.read(cv::imread(digitnet::captcha_image_files(set.path()).at(0).string()));
+  reader.options().adapt_output = false;
+  const auto off = digitnet::evaluate_captcha_folder(reader, set.path());
+  reader.options().adapt_output = true;
+  const auto on = digitnet::evaluate_captcha_folder(reader, set.path());
+  EXPECT_EQ(off.settled.adaptation.learned_from, 0);
+  EXPECT_GE(on.settled.adaptation.learned_from, digitnet::kAdaptMinReadings);
+  EXPECT_LT(on.settled.adaptation.learned_from, 150);
+  EXPECT_GT(on.settled.adaptation.changed, 0);
+  // Balanced (as both are read), 138 of these 150 read right; refitted to the balanced sure
+  // readings as well, 139: a plain face leaves little to learn (the real generators' folders
+  // gain up to 6 points: bench/BENCHMARKS.md, "A folder's own output layer"), but it must not lose.
+  EXPECT_GE(on.correct, off.correct) << off.correct << " and " << on.correct << " of 150 read right";
+  // The reader's own output layer is back: the first captcha reads as before, to the bit.
+  const auto again = reader.read(cv::imread(digitnet::captcha_image_files(set.path()).at(0).string()));
+  EXPECT_EQ(again.text, first.text);
+  EXPECT_EQ(again.confidence, first.confidence);
+
+  // The files named one by one (no features kept) adapt the same way, reading features again.
+  std::vector<digitnet::CaptchaReading> named;
+  std::vector<std::filesystem::path> files;
+  for (const auto& file : digitnet::captcha_image_files(set.path())) {
+    named.push_back(reader.read(digitnet::read_captcha_image(file)));
+    files.push_back(file);
+  }
+  std::vector<digitnet::CaptchaReading*> pointers;
+  for (auto& r : named) pointers.push_back(&r);
+  const auto settled = digitnet::settle_captcha_folder(
+      reader, pointers, [&](size_t i) { return digitnet::read_captcha_image(files[i]); });
+  EXPECT_EQ(settled.adaptation.learned_from, on.settled.adaptation.learned_from);
+  int64_t right = 0;
+  for (size_t i = 0; i < files.size(); ++i) {
+    const auto name = files[i].stem().string();
+    right += named[i].text == name.substr(name.find('_') + 1);
+  }
+  EXPECT_EQ(right, on.correct);
+
+  // A folder of mixed lengths (4-6 digits) may be of mixed sources: it is left as read, however
+  // many of its readings are sure.
+  write_one_face_captchas(mixed.path(), mixed_fonts.path(), face, "more", 150, 4, 6);
+  int64_t sure = 0;
+  for (const auto& r : digitnet::read_captcha_files(reader, mixed.path()))
+    sure += r.ok && !r.reading.retry && r.reading.confidence >= digitnet::kAdaptMinConfidence;
+  EXPECT_GE(sure, digitnet::kAdaptMinReadings);
+  EXPECT_EQ(digitnet::evaluate_captcha_folder(reader, mixed.path()).settled.adaptation.learned_from, 0);
+}
+
+TEST(CaptchaAdaptTest, FittingTheOutputLayerLowersItsLossAndRestoringPutsItBack) {
+  auto reader = untrained_reader();
+  const digitnet::CaptchaGenerator gen(digitnet::CaptchaOptions{});
+  std::vector<cv::Mat> images;
+  std::vector<std::string> texts;
+  for (uint64_t i = 0; i < 16; ++i) {
+    const auto c = gen.generate(i);
+    images.push_back(c.image);
+    texts.push_back(c.text);
+  }
+  std::vector<torch::Tensor> log_probs, features;
+  reader.read(images, &log_probs, &features);
+  ASSERT_EQ(features.size(), images.size());
+  EXPECT_EQ(features[0].size(1), 3);   // [T, views, 2 * hidden]
+  EXPECT_EQ(features[0].size(2), 16);
+  // head() of the kept features gives the kept log-probabilities.
+  const auto head = reader.head(features);
+  ASSERT_EQ(head.size(), log_probs.size());
+  for (size_t i = 0; i < head.size(); ++i) EXPECT_TRUE(torch::allclose(head[i], log_probs[i], 1e-5, 1e-6)) << i;
+  const auto loss = [&](const std::vector<torch::Tensor>& lp) {
+    std::vector<std::string> view_texts;
+    for (const auto& t : texts) view_texts.insert(view_texts.end(), 3, t);
+    return digitnet::captcha_ctc_loss(torch::cat(lp, 1), view_texts).item<double>();
+  };
+  const double before = loss(log_probs);
+  reader.fit_output(features, texts);
+  const double after = loss(reader.head(features));
+  EXPECT_LT(after, 0.9 * before) << before << " -> " << after;
+  reader.restore_output();
+  const auto restored = reader.head(features);
+  for (size_t i = 0; i < restored.size(); ++i) EXPECT_TRUE(torch::equal(restored[i], log_probs[i])) << i;
+  EXPECT_THROW(reader.fit_output(features, {"123"}), std::invalid_argument);
 }
 
 TEST(CaptchaReaderTest, LowConfidenceAsksForARetry) {
@@ -700,4 +790,16 @@ TEST(CaptchaReaderTest, ShippedModelReadsGeneratedCaptchas) {
   int correct = 0;
   for (size_t i = 0; i < readings.size(); ++i) correct += readings[i].text == truth[i];
   EXPECT_GE(correct, 45) << "of 60";
+}
+
+TEST(CaptchaAdaptTest, AFolderWithTooFewSureReadingsIsLeftAsRead) {
+  auto reader = untrained_reader();  // never sure
+  TempDir dir;
+  write_captchas(dir.path(), 60, 5, 5);
+  const auto r = digitnet::evaluate_captcha_folder(reader, dir.path());
+  EXPECT_EQ(r.settled.adaptation.learned_from, 0);
+  EXPECT_EQ(r.settled.adaptation.changed, 0);
+  EXPECT_TRUE(digitnet::parse_output_adaptation("auto"));
+  EXPECT_FALSE(digitnet::parse_output_adaptation("off"));
+  EXPECT_THROW(digitnet::parse_output_adaptation("yes"), std::invalid_argument);
 }

@@ -39,6 +39,7 @@ int eval_captcha(const cxxopts::ParseResult& args, const torch::Device& device) 
   if (options.views < 1 || options.views > 3) throw std::invalid_argument("--views must be 1, 2 or 3");
   options.balance_ones_sevens = digitnet::parse_one_seven_balance(args["balance-1-7"].as<std::string>());
   options.retry_below = digitnet::check_retry_below(args["retry-below"].as<double>());
+  options.adapt_output = digitnet::parse_output_adaptation(args["adapt"].as<std::string>());
   digitnet::CaptchaReader reader(checkpoint, device, options);
   const auto dir = args["data-dir"].as<std::string>();
   const auto r = digitnet::evaluate_captcha_folder(reader, dir);
@@ -60,6 +61,8 @@ int eval_captcha(const cxxopts::ParseResult& args, const torch::Device& device) 
                      .set("reread", r.settled.length.reread)
                      .set("one_seven_bias", r.settled.balance.bias)
                      .set("rebalanced", r.settled.balance.changed)
+                     .set("adapted_to", r.settled.adaptation.learned_from)
+                     .set("readapted", r.settled.adaptation.changed)
                      .set("captchas", r.total)
                      .set("read", r.read)
                      .set("correct", r.correct)
@@ -76,6 +79,10 @@ int eval_captcha(const cxxopts::ParseResult& args, const torch::Device& device) 
               << '\n';
   } else {
     std::printf("checkpoint:     %s (%d views per captcha)\n", checkpoint.c_str(), options.views);
+    if (r.settled.adaptation.learned_from > 0)
+      std::printf("adapted:        output layer refitted to %lld sure readings (%lld readings changed)\n",
+                  static_cast<long long>(r.settled.adaptation.learned_from),
+                  static_cast<long long>(r.settled.adaptation.changed));
     if (r.settled.balance.bias != 0.0)
       std::printf("1s and 7s:      balanced: bias %+.2f towards the 1 (%lld readings changed)\n",
                   r.settled.balance.bias, static_cast<long long>(r.settled.balance.changed));
@@ -125,6 +132,7 @@ int main(int argc, char** argv) {
       ("task", "mnist (an IDX test set) | captcha (a folder of <anything>_<digits>.<ext> files or a labels.csv)", cxxopts::value<std::string>()->default_value("mnist"))
       ("length", "captcha: digits to read: N, MIN-MAX, any, or auto (when 75% of the folder's confident readings have one length, the others are read again with it)", cxxopts::value<std::string>()->default_value("auto"))
       ("balance-1-7", "captcha: auto: a folder whose readings hold too few 1s against 7s (or too few 7s), beyond chance, is decoded again with the 1 and the 7 weighed to even them; off: as the model reads", cxxopts::value<std::string>()->default_value("auto"))
+      ("adapt", "captcha: auto: a folder with 50 or more sure readings (0.95) refits the model's output layer to them and is read again with it (the checkpoint is unchanged); off: as the model reads", cxxopts::value<std::string>()->default_value("auto"))
       ("retry-below", "captcha: readings less confident than this (0-1) are marked retry: ask the site for another captcha", cxxopts::value<double>()->default_value("0.5"))
       ("views", "captcha: views read per captcha, 1..3 (the image, dark strokes bolder, light strokes bolder); the most confident reading wins", cxxopts::value<int>()->default_value("3"))
       ("c,checkpoint", "checkpoint file (default: runs/mnist/model.pt, else models/mnist.pt)", cxxopts::value<std::string>())
@@ -156,7 +164,7 @@ int main(int argc, char** argv) {
       throw std::invalid_argument("--task captcha needs a build with OpenCV");
 #endif
     }
-    for (const char* flag : {"length", "views", "balance-1-7", "retry-below"})
+    for (const char* flag : {"length", "views", "balance-1-7", "adapt", "retry-below"})
       if (args.count(flag)) throw std::invalid_argument(std::string("--") + flag + " is only for --task captcha");
     const auto split = args["split"].as<std::string>();
     if (split != "t10k" && split != "train") throw std::invalid_argument("--split must be t10k or train");

@@ -58,6 +58,7 @@ int read_captchas(const cxxopts::ParseResult& args) {
   if (options.views < 1 || options.views > 3) throw std::invalid_argument("--views must be 1, 2 or 3");
   options.balance_ones_sevens = digitnet::parse_one_seven_balance(args["balance-1-7"].as<std::string>());
   options.retry_below = digitnet::check_retry_below(args["retry-below"].as<double>());
+  options.adapt_output = digitnet::parse_output_adaptation(args["adapt"].as<std::string>());
   const int threads = digitnet::configure_threads(args["threads"].as<int>());
   const auto device = digitnet::select_device(args["device"].as<std::string>());
   std::cerr << digitnet::describe_device(device, threads) << '\n';
@@ -66,8 +67,8 @@ int read_captchas(const cxxopts::ParseResult& args) {
   digitnet::CaptchaReader reader(checkpoint, device, options);
   const bool json = args.count("json") > 0;
   // Each folder is one source of captchas, and so are the files named one by one (a shell
-  // glob): each balances its 1s and 7s and, with --length auto, settles on its own length
-  // (settle_captcha_folder).
+  // glob): each balances its 1s and 7s, with --length auto settles on its own length, and with
+  // --adapt refits the output layer to its sure readings (settle_captcha_folder).
   struct Input {
     std::vector<digitnet::CaptchaFileResult> results;
     std::string error;  // the path does not exist
@@ -75,6 +76,9 @@ int read_captchas(const cxxopts::ParseResult& args) {
   const auto names = args["inputs"].as<std::vector<std::string>>();
   std::vector<Input> inputs(names.size());
   const auto report = [](const std::string& source, const digitnet::FolderSettling& settled) {
+    if (settled.adaptation.learned_from > 0)
+      std::cerr << "digitnet-read: " << source << ": output layer refitted to its " << settled.adaptation.learned_from
+                << " sure readings (--adapt); " << settled.adaptation.changed << " readings changed\n";
     if (settled.balance.bias != 0.0)
       std::cerr << "digitnet-read: " << source << ": too few " << (settled.balance.bias > 0 ? "1s against 7s" : "7s against 1s")
                 << "; decoded again with --balance-1-7 (bias " << settled.balance.bias << ", " << settled.balance.changed
@@ -151,6 +155,7 @@ int main(int argc, char** argv) {
       ("captcha", "read numeric captchas: whole images, no segmentation")
       ("length", "with --captcha: digits per captcha: N, MIN-MAX, any, or auto (when 75% of a folder's, or the named files', confident readings have one length, the others are read again with it)", cxxopts::value<std::string>()->default_value("auto"))
       ("balance-1-7", "with --captcha: auto: a folder whose readings hold too few 1s against 7s (or too few 7s), beyond chance, is decoded again with the 1 and the 7 weighed to even them; off: as the model reads", cxxopts::value<std::string>()->default_value("auto"))
+      ("adapt", "with --captcha: auto: a folder (or the files named) with 50 or more sure readings (0.95) refits the model's output layer to them and is read again with it (the checkpoint is unchanged); off: as the model reads", cxxopts::value<std::string>()->default_value("auto"))
       ("retry-below", "with --captcha: readings less confident than this (0-1) are marked retry: ask the site for another captcha", cxxopts::value<double>()->default_value("0.5"))
       ("views", "with --captcha: views read per captcha, 1..3 (the image, dark strokes bolder, light strokes bolder); the most confident reading wins", cxxopts::value<int>()->default_value("3"))
       ("json", "one JSON object per file")
@@ -177,7 +182,7 @@ int main(int argc, char** argv) {
         if (args.count(flag)) throw std::invalid_argument(std::string("--") + flag + " does not apply to --captcha");
       return read_captchas(args);
     }
-    for (const char* flag : {"length", "views", "balance-1-7", "retry-below"})
+    for (const char* flag : {"length", "views", "balance-1-7", "adapt", "retry-below"})
       if (args.count(flag)) throw std::invalid_argument(std::string("--") + flag + " applies to --captcha only");
     dv::ImageLimits limits;
     const double mp = args["max-megapixels"].as<double>(), mb = args["max-mb"].as<double>();

@@ -96,7 +96,9 @@ CaptchaNetImpl::CaptchaNetImpl(const CaptchaNetOptions& options) : options_(opti
   dropout_ = register_module("dropout", torch::nn::Dropout(options.dropout));
 }
 
-torch::Tensor CaptchaNetImpl::forward(torch::Tensor x) {
+torch::Tensor CaptchaNetImpl::forward(torch::Tensor x) { return head(features(std::move(x))); }
+
+torch::Tensor CaptchaNetImpl::features(torch::Tensor x) {
   TORCH_CHECK(x.dim() == 4 && x.size(1) == 1 && x.size(2) == options_.height && x.size(3) == options_.width,
               "CaptchaNet expects [B,1,", options_.height, ",", options_.width, "], got ", x.sizes());
   // Per-image standardisation: contrast and brightness vary wildly between captcha styles.
@@ -110,8 +112,11 @@ torch::Tensor CaptchaNetImpl::forward(torch::Tensor x) {
   // [B,C,H',T] -> [T,B,C*H']: one feature vector per column.
   x = x.permute({3, 0, 1, 2}).flatten(2);
   x = dropout_->forward(torch::relu(project_->forward(x)));
-  x = std::get<0>(gru_->forward(x));
-  return torch::log_softmax(output_->forward(dropout_->forward(x)), 2);
+  return std::get<0>(gru_->forward(x));
+}
+
+torch::Tensor CaptchaNetImpl::head(const torch::Tensor& features) {
+  return torch::log_softmax(output_->forward(dropout_->forward(features)), 2);
 }
 
 namespace {
@@ -218,15 +223,18 @@ std::vector<CtcReading> ctc_decode_batch(const torch::Tensor& log_probs, int64_t
   return out;
 }
 
-torch::Tensor captcha_ctc_loss(const torch::Tensor& log_probs, const std::vector<std::string>& texts) {
+namespace {
+
+torch::Tensor ctc_loss_of(const torch::Tensor& log_probs, const std::vector<std::string>& texts,
+                          torch::nn::functional::CTCLossFuncOptions::reduction_t reduction) {
   const int64_t batch = log_probs.size(1);
   if (int64_t(texts.size()) != batch)
-    throw std::invalid_argument("captcha_ctc_loss: " + std::to_string(texts.size()) + " texts for a batch of " +
+    throw std::invalid_argument("captcha CTC loss: " + std::to_string(texts.size()) + " texts for a batch of " +
                                 std::to_string(batch));
   std::vector<int64_t> targets, target_lengths, input_lengths(static_cast<size_t>(batch), log_probs.size(0));
   for (const auto& text : texts) {
     for (const char ch : text) {
-      if (ch < '0' || ch > '9') throw std::invalid_argument("captcha_ctc_loss: '" + text + "' is not all digits");
+      if (ch < '0' || ch > '9') throw std::invalid_argument("captcha CTC loss: '" + text + "' is not all digits");
       targets.push_back(ch - '0');
     }
     target_lengths.push_back(int64_t(text.size()));
@@ -234,7 +242,17 @@ torch::Tensor captcha_ctc_loss(const torch::Tensor& log_probs, const std::vector
   namespace F = torch::nn::functional;
   return F::ctc_loss(log_probs, torch::tensor(targets, torch::kLong).to(log_probs.device()),
                      torch::tensor(input_lengths, torch::kLong), torch::tensor(target_lengths, torch::kLong),
-                     F::CTCLossFuncOptions().blank(kCtcBlank).zero_infinity(true));
+                     F::CTCLossFuncOptions().blank(kCtcBlank).zero_infinity(true).reduction(reduction));
+}
+
+}  // namespace
+
+torch::Tensor captcha_ctc_loss(const torch::Tensor& log_probs, const std::vector<std::string>& texts) {
+  return ctc_loss_of(log_probs, texts, torch::kMean);
+}
+
+torch::Tensor captcha_ctc_losses(const torch::Tensor& log_probs, const std::vector<std::string>& texts) {
+  return ctc_loss_of(log_probs, texts, torch::kNone);
 }
 
 }  // namespace digitnet

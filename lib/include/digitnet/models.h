@@ -92,7 +92,14 @@ void validate(const CaptchaNetOptions& options);
 class CaptchaNetImpl : public torch::nn::Module {
  public:
   explicit CaptchaNetImpl(const CaptchaNetOptions& options = {});
-  torch::Tensor forward(torch::Tensor x);
+  torch::Tensor forward(torch::Tensor x);  // head(features(x))
+  // What the output layer reads: the GRU's outputs [T,B,2*hidden] for images [B,1,H,W].
+  torch::Tensor features(torch::Tensor x);
+  // Log-probabilities [T,B,11] of features [T,B,2*hidden].
+  torch::Tensor head(const torch::Tensor& features);
+  // The last layer, features to the 11 classes' scores: what a folder's own sure readings refit
+  // (CaptchaReader::fit_output).
+  torch::nn::Linear& output_layer() { return output_; }
   int64_t time_steps() const { return options_.width / 4; }
   const CaptchaNetOptions& options() const { return options_; }
 
@@ -126,5 +133,7 @@ std::vector<CtcReading> ctc_decode_batch(const torch::Tensor& log_probs, int64_t
 
 // Mean CTC loss of a batch: log_probs [T,B,11] from CaptchaNet, `texts` the B true digit strings.
 torch::Tensor captcha_ctc_loss(const torch::Tensor& log_probs, const std::vector<std::string>& texts);
+// The CTC loss of each sequence of the batch [B] (not divided by its length).
+torch::Tensor captcha_ctc_losses(const torch::Tensor& log_probs, const std::vector<std::string>& texts);
 
 }  // namespace digitnet

@@ -8,6 +8,7 @@
 #include <opencv2/core/utils/logger.hpp>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
+#include <torch/optim/adam.h>
 
 #include <algorithm>
 #include <array>
@@ -103,12 +104,20 @@ std::string to_string(const CaptchaLength& length) {
   return std::to_string(length.min) + "-" + std::to_string(length.max);
 }
 
-bool parse_one_seven_balance(const std::string& text, const std::string& flag) {
+namespace {
+
+bool parse_auto_off(const std::string& text, const std::string& flag) {
   const std::string t = trim(text);
   if (t == "auto") return true;
   if (t == "off") return false;
   throw std::invalid_argument(flag + " must be auto or off, not '" + text + "'");
 }
+
+}  // namespace
+
+bool parse_one_seven_balance(const std::string& text, const std::string& flag) { return parse_auto_off(text, flag); }
+
+bool parse_output_adaptation(const std::string& text, const std::string& flag) { return parse_auto_off(text, flag); }
 
 double check_retry_below(double value, const std::string& flag) {
   if (!(value >= 0.0 && value <= 1.0)) {
@@ -147,23 +156,29 @@ CaptchaReader::CaptchaReader(const std::filesystem::path& checkpoint, const torc
   reader.expect_kind("captcha");
   net_ = CaptchaNet(captcha_net_options(reader.manifest()));
   reader.load_weights(*net_);
-  net_->to(device_);
-  use_channels_last(*net_);
-  net_->eval();
+  prepare();
 }
 
 CaptchaReader::CaptchaReader(CaptchaNet net, const torch::Device& device, CaptchaReaderOptions options)
     : net_(std::move(net)), device_(device), options_(options) {
   check_views(options_.views);
+  prepare();
+}
+
+void CaptchaReader::prepare() {
   net_->to(device_);
   use_channels_last(*net_);
   net_->eval();
+  torch::NoGradGuard no_grad;
+  trained_weight_ = net_->output_layer()->weight.detach().clone();
+  trained_bias_ = net_->output_layer()->bias.detach().clone();
 }
 
 CaptchaReading CaptchaReader::read(const cv::Mat& image) { return read(std::vector<cv::Mat>{image}).at(0); }
 
 std::vector<CaptchaReading> CaptchaReader::read(const std::vector<cv::Mat>& images,
-                                                std::vector<torch::Tensor>* view_log_probs) {
+                                                std::vector<torch::Tensor>* view_log_probs,
+                                                std::vector<torch::Tensor>* view_features) {
   std::vector<CaptchaReading> out;
   out.reserve(images.size());
   const auto& o = net_->options();
@@ -178,7 +193,12 @@ std::vector<CaptchaReading> CaptchaReader::read(const std::vector<cv::Mat>& imag
     for (size_t j = i; j < end; ++j)
       for (const auto& view : captcha_views(captcha_grey(images[j]), views))
         input[row++] = captcha_input(view, o.height, o.width);
-    const auto log_probs = net_->forward(input.to(device_));
+    const auto features = net_->features(input.to(device_));
+    const auto log_probs = net_->head(features);
+    if (view_features) {
+      const auto cpu = features.to(torch::kCPU, torch::kFloat);
+      for (int64_t j = 0; j < int64_t(end - i); ++j) view_features->push_back(cpu.narrow(1, j * views, views).clone());
+    }
     if (view_log_probs) {
       const auto cpu = log_probs.to(torch::kCPU, torch::kFloat);
       for (int64_t j = 0; j < int64_t(end - i); ++j) view_log_probs->push_back(cpu.narrow(1, j * views, views).clone());
@@ -199,6 +219,76 @@ std::vector<CaptchaReading> CaptchaReader::decode(const std::vector<torch::Tenso
     for (auto& reading : decode_views(torch::cat(part, 1), int(part.front().size(1)))) out.push_back(std::move(reading));
   }
   return out;
+}
+
+std::vector<torch::Tensor> CaptchaReader::head(const std::vector<torch::Tensor>& view_features) {
+  std::vector<torch::Tensor> out;
+  out.reserve(view_features.size());
+  torch::InferenceMode guard;
+  const size_t chunk = 256;
+  for (size_t i = 0; i < view_features.size(); i += chunk) {
+    const std::vector<torch::Tensor> part(view_features.begin() + long(i),
+                                          view_features.begin() + long(std::min(view_features.size(), i + chunk)));
+    const auto log_probs = net_->head(torch::cat(part, 1).to(device_)).to(torch::kCPU, torch::kFloat);
+    int64_t at = 0;
+    for (const auto& f : part) {
+      out.push_back(log_probs.narrow(1, at, f.size(1)).clone());
+      at += f.size(1);
+    }
+  }
+  return out;
+}
+
+void CaptchaReader::fit_output(const std::vector<torch::Tensor>& view_features, const std::vector<std::string>& texts) {
+  if (view_features.size() != texts.size())
+    throw std::invalid_argument("fit_output: " + std::to_string(texts.size()) + " texts for " +
+                                std::to_string(view_features.size()) + " captchas");
+  if (view_features.empty()) return;
+  auto& output = net_->output_layer();
+  // The views each captcha teaches its text through (see the header).
+  std::vector<torch::Tensor> fit_features;
+  std::vector<std::string> fit_texts;
+  {
+    torch::InferenceMode guard;
+    for (size_t i = 0; i < view_features.size(); i += 256) {
+      const size_t end = std::min(view_features.size(), i + 256);
+      const std::vector<torch::Tensor> part(view_features.begin() + long(i), view_features.begin() + long(end));
+      const auto features = torch::cat(part, 1).to(device_);
+      std::vector<std::string> view_texts;
+      for (size_t j = i; j < end; ++j)
+        view_texts.insert(view_texts.end(), size_t(view_features[j].size(1)), texts[j]);
+      const auto losses = captcha_ctc_losses(net_->head(features), view_texts).to(torch::kCPU);
+      int64_t at = 0;
+      for (size_t j = i; j < end; ++j) {
+        const int64_t views = view_features[j].size(1);
+        const auto own = losses.narrow(0, at, views);
+        const int64_t v = own.argmin().item<int64_t>();
+        for (int64_t k = 0; k < views; ++k)
+          if (k == v || own[k].item<double>() <= kAdaptViewMaxLoss) {
+            fit_features.push_back(view_features[j].narrow(1, k, 1));
+            fit_texts.push_back(texts[j]);
+          }
+        at += views;
+      }
+    }
+  }
+  torch::AutoGradMode grad(true);
+  // The features as ordinary tensors (read() made them in inference mode, which autograd refuses).
+  const auto x = torch::cat(fit_features, 1).to(device_).clone();
+  torch::optim::Adam optimizer(std::vector<torch::Tensor>{output->weight, output->bias},
+                               torch::optim::AdamOptions(kAdaptLearningRate));
+  for (int step = 0; step < kAdaptSteps; ++step) {
+    optimizer.zero_grad();
+    captcha_ctc_loss(torch::log_softmax(output->forward(x), 2), fit_texts).backward();
+    optimizer.step();
+  }
+  optimizer.zero_grad();
+}
+
+void CaptchaReader::restore_output() {
+  torch::NoGradGuard no_grad;
+  net_->output_layer()->weight.copy_(trained_weight_);
+  net_->output_layer()->bias.copy_(trained_bias_);
 }
 
 std::vector<CaptchaReading> CaptchaReader::decode_views(torch::Tensor log_probs, int views) const {
@@ -428,9 +518,11 @@ OneSevenBalance balance_captcha_ones_sevens(CaptchaReader& reader, std::vector<C
   return balance;
 }
 
-FolderSettling settle_captcha_folder(CaptchaReader& reader, std::vector<CaptchaReading*>& readings,
-                                     const std::function<cv::Mat(size_t)>& load,
-                                     std::vector<torch::Tensor> log_probs) {
+namespace {
+
+FolderSettling balance_and_settle_lengths(CaptchaReader& reader, std::vector<CaptchaReading*>& readings,
+                                          const std::function<cv::Mat(size_t)>& load,
+                                          std::vector<torch::Tensor> log_probs) {
   FolderSettling settled;
   if (reader.options().balance_ones_sevens)
     settled.balance = balance_captcha_ones_sevens(reader, readings, load, std::move(log_probs));
@@ -440,11 +532,88 @@ FolderSettling settle_captcha_folder(CaptchaReader& reader, std::vector<CaptchaR
   return settled;
 }
 
+// Puts the reader's output layer back when the folder is done, however it ends.
+class ScopedOutputLayer {
+ public:
+  explicit ScopedOutputLayer(CaptchaReader& reader) : reader_(reader) {}
+  ~ScopedOutputLayer() { reader_.restore_output(); }
+  ScopedOutputLayer(const ScopedOutputLayer&) = delete;
+  ScopedOutputLayer& operator=(const ScopedOutputLayer&) = delete;
+
+ private:
+  CaptchaReader& reader_;
+};
+
+}  // namespace
+
+FolderSettling settle_captcha_folder(CaptchaReader& reader, std::vector<CaptchaReading*>& readings,
+                                     const std::function<cv::Mat(size_t)>& load,
+                                     std::vector<torch::Tensor> log_probs,
+                                     const std::vector<torch::Tensor>& features) {
+  FolderSettling settled = balance_and_settle_lengths(reader, readings, load, std::move(log_probs));
+  if (!reader.options().adapt_output) return settled;
+  {
+    // One site: most confident readings share a length. A folder of mixed sources is left alone.
+    std::vector<CaptchaReading> all;
+    all.reserve(readings.size());
+    for (const auto* r : readings) all.push_back(*r);
+    if (!common_captcha_length(all).constrained()) return settled;
+  }
+  const size_t chunk = 256;  // images held in memory at once
+  const size_t kept = std::min(readings.size(), features.empty() ? kKeepCaptchaFeaturesUpTo : features.size());
+  const auto sure = [&](size_t i) {
+    const auto& r = *readings[i];
+    return !r.retry && !r.text.empty() && r.confidence >= kAdaptMinConfidence;
+  };
+  int64_t sure_count = 0;
+  for (size_t i = 0; i < kept; ++i) sure_count += sure(i) ? 1 : 0;
+  if (sure_count < kAdaptMinReadings) return settled;
+  std::vector<torch::Tensor> read_features;  // when the caller kept none
+  if (features.empty()) {
+    for (size_t i = 0; i < kept; i += chunk) {
+      std::vector<cv::Mat> images;
+      for (size_t j = i; j < std::min(kept, i + chunk); ++j) images.push_back(load(j));
+      reader.read(images, nullptr, &read_features);
+    }
+  }
+  const auto& folder_features = features.empty() ? read_features : features;
+  std::vector<torch::Tensor> sure_features;
+  std::vector<std::string> sure_texts;
+  for (size_t i = 0; i < kept; ++i) {
+    if (!sure(i)) continue;
+    sure_features.push_back(folder_features[i]);
+    sure_texts.push_back(readings[i]->text);
+  }
+
+  const ScopedOutputLayer restore(reader);
+  reader.fit_output(sure_features, sure_texts);
+  // The folder's log-probabilities under the refitted layer: from the features where kept, the
+  // rest read again.
+  auto refitted =
+      reader.head(std::vector<torch::Tensor>(folder_features.begin(), folder_features.begin() + long(kept)));
+  for (size_t i = kept; i < readings.size(); i += chunk) {
+    std::vector<cv::Mat> images;
+    for (size_t j = i; j < std::min(readings.size(), i + chunk); ++j) images.push_back(load(j));
+    reader.read(images, &refitted);
+  }
+  std::vector<std::string> settled_texts;
+  settled_texts.reserve(readings.size());
+  for (const auto* r : readings) settled_texts.push_back(r->text);
+  auto again = reader.decode(refitted);
+  for (size_t i = 0; i < readings.size(); ++i) *readings[i] = std::move(again[i]);
+  settled = balance_and_settle_lengths(reader, readings, load, std::move(refitted));
+  settled.adaptation.learned_from = int64_t(sure_texts.size());
+  for (size_t i = 0; i < readings.size(); ++i)
+    if (readings[i]->text != settled_texts[i]) ++settled.adaptation.changed;
+  return settled;
+}
+
 std::vector<CaptchaFileResult> read_captcha_files(CaptchaReader& reader, const std::filesystem::path& file_or_dir,
                                                   FolderSettling* settled) {
   const auto files = captcha_image_files(file_or_dir);
   std::vector<CaptchaFileResult> results(files.size());
   std::vector<torch::Tensor> log_probs;  // kept for balancing, in the order of the files read
+  std::vector<torch::Tensor> features;   // kept for adapting, of the first files read
   const bool keep = reader.options().balance_ones_sevens && files.size() <= kKeepCaptchaLogProbsUpTo;
   const size_t chunk = 256;  // images held in memory at once
   for (size_t i = 0; i < files.size(); i += chunk) {
@@ -459,7 +628,8 @@ std::vector<CaptchaFileResult> read_captcha_files(CaptchaReader& reader, const s
         results[j].error = one_line(e);
       }
     }
-    const auto readings = reader.read(images, keep ? &log_probs : nullptr);
+    const bool keep_features = reader.options().adapt_output && features.size() < kKeepCaptchaFeaturesUpTo;
+    const auto readings = reader.read(images, keep ? &log_probs : nullptr, keep_features ? &features : nullptr);
     for (size_t k = 0; k < which.size(); ++k) {
       results[which[k]].ok = true;
       results[which[k]].reading = readings[k];
@@ -473,7 +643,7 @@ std::vector<CaptchaFileResult> read_captcha_files(CaptchaReader& reader, const s
     which.push_back(j);
   }
   const auto s = settle_captcha_folder(
-      reader, readings, [&](size_t i) { return read_captcha_image(files[which[i]]); }, std::move(log_probs));
+      reader, readings, [&](size_t i) { return read_captcha_image(files[which[i]]); }, std::move(log_probs), features);
   if (settled) *settled = s;
   return results;
 }
@@ -550,6 +720,7 @@ CaptchaEvalResult evaluate_captcha_folder(CaptchaReader& reader, const std::file
   std::vector<CaptchaReading> readings;
   std::vector<size_t> which;  // the labelled captcha of each reading
   std::vector<torch::Tensor> log_probs;  // kept for balancing, one per reading
+  std::vector<torch::Tensor> features;   // kept for adapting, of the first readings
   const bool keep = reader.options().balance_ones_sevens && labelled.size() <= kKeepCaptchaLogProbsUpTo;
   const size_t chunk = 256;
   for (size_t i = 0; i < labelled.size(); i += chunk) {
@@ -563,12 +734,15 @@ CaptchaEvalResult evaluate_captcha_folder(CaptchaReader& reader, const std::file
         r.errors.push_back(one_line(e));
       }
     }
-    for (auto& reading : reader.read(images, keep ? &log_probs : nullptr)) readings.push_back(std::move(reading));
+    const bool keep_features = reader.options().adapt_output && features.size() < kKeepCaptchaFeaturesUpTo;
+    for (auto& reading : reader.read(images, keep ? &log_probs : nullptr, keep_features ? &features : nullptr))
+      readings.push_back(std::move(reading));
   }
   std::vector<CaptchaReading*> pointers;
   for (auto& reading : readings) pointers.push_back(&reading);
   r.settled = settle_captcha_folder(
-      reader, pointers, [&](size_t k) { return read_captcha_image(labelled[which[k]].file); }, std::move(log_probs));
+      reader, pointers, [&](size_t k) { return read_captcha_image(labelled[which[k]].file); }, std::move(log_probs),
+      features);
   for (size_t k = 0; k < readings.size(); ++k) {
     const auto& truth = labelled[which[k]].digits;
     const auto& got = readings[k];

@@ -31,6 +31,9 @@ std::string to_string(const CaptchaLength& length);
 // `--balance-1-7`: "auto" -> true (folders balance their 1s and 7s), "off" -> false. Throws
 // std::invalid_argument naming `flag` for anything else.
 bool parse_one_seven_balance(const std::string& text, const std::string& flag = "--balance-1-7");
+// `--adapt`: "auto" -> true (folders refit the output layer to their sure readings:
+// settle_captcha_folder), "off" -> false. Throws std::invalid_argument naming `flag` otherwise.
+bool parse_output_adaptation(const std::string& text, const std::string& flag = "--adapt");
 // `--retry-below`: a confidence from 0 (never retry) to 1 (retry all but certain readings).
 // Throws std::invalid_argument naming `flag` for anything outside, NaN included.
 double check_retry_below(double value, const std::string& flag = "--retry-below");
@@ -49,6 +52,9 @@ struct CaptchaReaderOptions {
   double one_seven_bias = 0.0;
   // Folders (read_captcha_files, evaluate_captcha_folder) balance their 1s and 7s.
   bool balance_ones_sevens = true;
+  // Folders refit the model's output layer to their own sure readings and are read again with
+  // it (settle_captcha_folder); the checkpoint and the reader's own weights are left as they were.
+  bool adapt_output = true;
 };
 
 // The views of a grey captcha that CaptchaReader reads, in order: the image itself; its dark
@@ -78,22 +84,40 @@ class CaptchaReader {
   // Many at once, batch_size per forward pass; the same order as `images`. With
   // `view_log_probs`, each captcha's log-probabilities are appended to it as well ([T,views,11],
   // on the CPU), so that decode() can read it again under other options without the model.
+  // With `view_features`, each captcha's features (CaptchaNet::features, [T,views,2*hidden], on
+  // the CPU) are appended too, for head() and fit_output().
   std::vector<CaptchaReading> read(const std::vector<cv::Mat>& images,
-                                   std::vector<torch::Tensor>* view_log_probs = nullptr);
+                                   std::vector<torch::Tensor>* view_log_probs = nullptr,
+                                   std::vector<torch::Tensor>* view_features = nullptr);
   // Readings of log-probabilities that read() gave, under the options as they are now (length,
   // one_seven_bias, retry_below; the views are those read).
   std::vector<CaptchaReading> decode(const std::vector<torch::Tensor>& view_log_probs) const;
+
+  // The log-probabilities that read() would keep for features it kept, under the output layer
+  // as it is now.
+  std::vector<torch::Tensor> head(const std::vector<torch::Tensor>& view_features);
+  // Trains the output layer alone, from the weights it has now, on the features of captchas
+  // (each [T,views,2*hidden] from read()) and their texts, by CTC, in kAdaptSteps full-batch
+  // steps of Adam. Each captcha's text is learned from the views that give it a probability of
+  // at least 1/2 now (kAdaptViewMaxLoss), and from its most probable view when none does: a view
+  // that a generator's strokes make illegible would teach the layer to see the text in noise.
+  // The rest of the model is untouched.
+  void fit_output(const std::vector<torch::Tensor>& view_features, const std::vector<std::string>& texts);
+  // Puts back the output layer the reader was made with.
+  void restore_output();
 
   CaptchaReaderOptions& options() { return options_; }
   const CaptchaNetOptions& model_options() const { return net_->options(); }
 
  private:
+  void prepare();  // to the device, eval mode, the trained output layer kept
   // log_probs [T, N*views, 11]: the views of N captchas, in order.
   std::vector<CaptchaReading> decode_views(torch::Tensor log_probs, int views) const;
 
   CaptchaNet net_{nullptr};
   torch::Device device_;
   CaptchaReaderOptions options_;
+  torch::Tensor trained_weight_, trained_bias_;  // the output layer as loaded
 };
 
 // The largest image side read (pixels); larger files are refused before decoding.
@@ -159,16 +183,39 @@ OneSevenBalance balance_captcha_ones_sevens(CaptchaReader& reader, std::vector<C
 // each), so that balancing them needs no second pass of the model.
 constexpr size_t kKeepCaptchaLogProbsUpTo = 50000;
 
-// What reading a folder (or the files named together) as one source settled: with the reader's
-// balance_ones_sevens, balance_captcha_ones_sevens; then, with its length set to auto,
-// settle_captcha_lengths under that bias.
+// A site's captchas share a face, a size and a kind of noise, and the model's sure readings of
+// them are nearly all right (S2's at 0.95 of Gregwar's: 97%). Refitting the output layer to
+// those readings moves it towards that site: the readings it was unsure of follow the sure ones.
+struct OutputAdaptation {
+  int64_t learned_from = 0;  // sure readings the output layer was refitted to (0: not refitted)
+  int64_t changed = 0;       // readings whose text the refitted layer changed
+};
+constexpr double kAdaptMinConfidence = 0.95;       // a sure reading: at least this, not retry
+constexpr int64_t kAdaptMinReadings = 50;          // fewer sure readings: the folder is left as read
+constexpr int kAdaptSteps = 60;                    // CaptchaReader::fit_output
+constexpr double kAdaptLearningRate = 3e-3;
+constexpr double kAdaptViewMaxLoss = 0.6931471805599453;  // ln 2: a view that gives the text at least 1/2
+constexpr size_t kKeepCaptchaFeaturesUpTo = 2000;  // captchas whose features are kept (74 KB each)
+
+// What reading a folder (or the files named together) as one source settled.
 struct FolderSettling {
   OneSevenBalance balance;
   SettledLength length;
+  OutputAdaptation adaptation;
 };
+// Settles a folder's readings: with the reader's balance_ones_sevens, balance_captcha_ones_sevens;
+// then, with its length set to auto, settle_captcha_lengths under that bias. Then, with its
+// adapt_output, when the folder looks like one site's (common_captcha_length finds a length,
+// whatever the reader's length option) and at least kAdaptMinReadings of the first
+// kKeepCaptchaFeaturesUpTo settled readings are sure, the output layer is refitted to them (CaptchaReader::fit_output) and the
+// folder is decoded and settled again under it. `features` are read()'s of the first readings,
+// in their order; without them those captchas are read again for theirs (`load(i)`), as are the
+// captchas after them for their log-probabilities. The reader's output layer is put back before
+// this returns.
 FolderSettling settle_captcha_folder(CaptchaReader& reader, std::vector<CaptchaReading*>& readings,
                                      const std::function<cv::Mat(size_t)>& load,
-                                     std::vector<torch::Tensor> log_probs = {});
+                                     std::vector<torch::Tensor> log_probs = {},
+                                     const std::vector<torch::Tensor>& features = {});
 
 // Reads FILE or every image of DIR in batches; a bad file gives its error and the rest are
 // still read. The readings are settled as one source (settle_captcha_folder) and `settled`,
