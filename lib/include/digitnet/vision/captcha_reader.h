@@ -207,11 +207,11 @@ struct FolderSettling {
 // then, with its length set to auto, settle_captcha_lengths under that bias. Then, with its
 // adapt_output, when the folder looks like one site's (common_captcha_length finds a length,
 // whatever the reader's length option) and at least kAdaptMinReadings of the first
-// kKeepCaptchaFeaturesUpTo settled readings are sure, the output layer is refitted to them (CaptchaReader::fit_output) and the
-// folder is decoded and settled again under it. `features` are read()'s of the first readings,
-// in their order; without them those captchas are read again for theirs (`load(i)`), as are the
-// captchas after them for their log-probabilities. The reader's output layer is put back before
-// this returns.
+// kKeepCaptchaFeaturesUpTo settled readings are sure, the output layer is refitted to them
+// (CaptchaReader::fit_output) and the folder is decoded and settled again under it. `features`
+// are read()'s of the first readings, in their order; without them those captchas are read
+// again for theirs (`load(i)`), as are the captchas after them for their log-probabilities. The
+// reader's output layer is put back before this returns.
 FolderSettling settle_captcha_folder(CaptchaReader& reader, std::vector<CaptchaReading*>& readings,
                                      const std::function<cv::Mat(size_t)>& load,
                                      std::vector<torch::Tensor> log_probs = {},
