@@ -219,6 +219,22 @@ TEST(CaptchaTaskTest, FinetunesFromACheckpointAndAFolderOfRealCaptchas) {
   EXPECT_TRUE(m.count("accuracy"));
   EXPECT_TRUE(m.count("synthetic_accuracy"));
   EXPECT_NE(task.manifest().at("data.source").find("finetune:"), std::string::npos);
+
+  // Captchas labelled by the caller (train_on_site): all ten trained on, none kept apart, and the
+  // first validation set is the rendered one.
+  auto given = small_options();
+  given.init_checkpoint = dir / "base.pt";
+  given.labelled = digitnet::list_labelled_captchas(dir / "real");
+  digitnet::CaptchaTask site(given);
+  EXPECT_EQ(site.real_train_count(), 10);
+  EXPECT_EQ(site.manifest().at("data.source"), "site: 10 captchas");
+  EXPECT_EQ(site.manifest().at("finetuned_from"), (dir / "base.pt").string());
+  site.model().eval();
+  const auto scored = site.evaluate();
+  EXPECT_TRUE(scored.count("accuracy"));
+  EXPECT_FALSE(scored.count("synthetic_accuracy"));
+  given.finetune_dir = dir / "real";  // both: refused
+  EXPECT_THROW(digitnet::CaptchaTask{given}, std::invalid_argument);
 }
 
 TEST(CaptchaTaskTest, RejectsBadOptions) {

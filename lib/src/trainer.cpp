@@ -30,18 +30,6 @@ uint64_t batch_seed(uint64_t seed, int64_t epoch, int64_t batch) {
   return mix(epoch_seed(seed, epoch) ^ (uint64_t(batch) << 20) ^ 0x5bd1e995ULL);
 }
 
-// One-cycle: cosine warm-up from lr/25 to lr over the first 25% of steps, then cosine
-// annealing to lr/10^4. `t` is the fraction of training done, 0..1.
-double one_cycle(double peak, double t) {
-  constexpr double kWarmup = 0.25;
-  const double start = peak / 25.0, end = peak / 1e4;
-  const auto cos_interp = [](double a, double b, double f) {
-    return b + (a - b) * 0.5 * (1.0 + std::cos(M_PI * f));
-  };
-  if (t < kWarmup) return cos_interp(start, peak, t / kWarmup);
-  return cos_interp(peak, end, std::min(1.0, (t - kWarmup) / (1.0 - kWarmup)));
-}
-
 void set_lr(torch::optim::AdamW& optimizer, double lr) {
   for (auto& group : optimizer.param_groups())
     static_cast<torch::optim::AdamWOptions&>(group.options()).lr(lr);
@@ -189,6 +177,16 @@ Position read_position(CheckpointReader& reader, torch::optim::Optimizer& optimi
 
 }  // namespace
 
+double one_cycle_lr(double peak, double t) {
+  constexpr double kWarmup = 0.25;
+  const double start = peak / 25.0, end = peak / 1e4;
+  const auto cos_interp = [](double a, double b, double f) {
+    return b + (a - b) * 0.5 * (1.0 + std::cos(M_PI * f));
+  };
+  if (t < kWarmup) return cos_interp(start, peak, t / kWarmup);
+  return cos_interp(peak, end, std::min(1.0, (t - kWarmup) / (1.0 - kWarmup)));
+}
+
 void check_train_options(const TrainOptions& o) {
   if (o.epochs < 1 || o.epochs > 100000)
     throw std::invalid_argument("--epochs must be between 1 and 100000, not " + std::to_string(o.epochs));
@@ -301,7 +299,7 @@ TrainResult train(TrainTask& task, const TrainOptions& o, const TrainCallbacks& 
         return result;
       }
       torch::manual_seed(batch_seed(o.seed, epoch, b));
-      lr = one_cycle(o.lr, double(epoch * batches + b) / double(total_steps));
+      lr = one_cycle_lr(o.lr, double(epoch * batches + b) / double(total_steps));
       set_lr(optimizer, lr);
       optimizer.zero_grad();
       int64_t n = 0;

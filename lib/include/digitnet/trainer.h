@@ -102,6 +102,10 @@ void check_train_options(const TrainOptions& options);
 // std::runtime_error when --resume finds no checkpoint or one written with other options.
 TrainResult train(TrainTask& task, const TrainOptions& options, const TrainCallbacks& callbacks = {});
 
+// The learning rate of train()'s schedule when a fraction `t` (0..1) of the steps is done:
+// a cosine warm-up from peak/25 to `peak` over the first quarter, then cosine annealing to
+// peak/10^4.
+double one_cycle_lr(double peak, double t);
 // The run history as written to metrics.json.
 Json history_json(const std::vector<EpochStats>& history);
 

@@ -153,9 +153,14 @@ CaptchaTask::CaptchaTask(CaptchaTaskOptions options) : options_(std::move(option
   gen.seed = 1;  // replaced per epoch seed in make_batch
   train_gen_ = std::make_unique<CaptchaGenerator>(gen);
 
-  if (!options_.finetune_dir.empty()) {
+  if (!options_.labelled.empty() && !options_.finetune_dir.empty())
+    throw std::invalid_argument("fine-tuning takes a folder or captchas labelled already, not both");
+  if (!options_.finetune_dir.empty() || !options_.labelled.empty()) {
     std::vector<LabelledCaptcha> labelled;
-    if (options_.self_train) {
+    const bool given = !options_.labelled.empty();
+    if (given) {
+      labelled = options_.labelled;
+    } else if (options_.self_train) {
       CaptchaReaderOptions read;
       read.length = parse_captcha_length("auto");
       CaptchaReader reader(options_.init_checkpoint, options_.device, read);
@@ -179,11 +184,13 @@ CaptchaTask::CaptchaTask(CaptchaTaskOptions options) : options_(std::move(option
                                " labelled captchas; fine-tuning needs at least 2 (50 to 200 is typical)");
     std::mt19937_64 rng(12345);
     std::shuffle(labelled.begin(), labelled.end(), rng);
-    const size_t n_val = std::max<size_t>(1, labelled.size() / 5);
+    const size_t n_val = given ? 0 : std::max<size_t>(1, labelled.size() / 5);
     for (size_t i = 0; i < labelled.size(); ++i) {
       auto item = std::make_pair(captcha_grey(read_captcha_image(labelled[i].file)), labelled[i].digits);
       (i < n_val ? real_val_ : real_train_).push_back(std::move(item));
     }
+  }
+  if (!real_val_.empty()) {
     EvalSet real{"real", {}, {}};
     std::vector<torch::Tensor> images;
     for (const auto& [img, text] : real_val_) {
@@ -384,7 +391,8 @@ std::map<std::string, double> CaptchaTask::evaluate() {
 Manifest CaptchaTask::manifest() {
   Manifest m = new_manifest("captcha");
   put_captcha_net_options(m, options_.model);
-  m["data.source"] = options_.finetune_dir.empty() ? "synthetic"
+  m["data.source"] = !options_.labelled.empty()       ? "site: " + std::to_string(options_.labelled.size()) + " captchas"
+                     : options_.finetune_dir.empty() ? "synthetic"
                      : (options_.self_train ? "self-train:" : "finetune:") + options_.finetune_dir.string();
   if (options_.self_train) {
     m["data.self_train_confidence"] = std::to_string(options_.self_train_confidence);
@@ -405,7 +413,8 @@ Manifest CaptchaTask::manifest() {
   m["data.seed"] = std::to_string(options_.seed);
   m["input"] = "grey 0..1, resized to model.height x model.width, standardised per image";
   if (!options_.init_checkpoint.empty())
-    m[options_.finetune_dir.empty() ? "initialised_from" : "finetuned_from"] = options_.init_checkpoint.string();
+    m[options_.finetune_dir.empty() && options_.labelled.empty() ? "initialised_from" : "finetuned_from"] =
+        options_.init_checkpoint.string();
   return m;
 }
 

@@ -9,6 +9,7 @@
 #include "digitnet/models.h"
 #include "digitnet/trainer.h"
 #include "digitnet/vision/captcha.h"
+#include "digitnet/vision/captcha_reader.h"
 
 #include <torch/types.h>
 
@@ -65,6 +66,10 @@ struct CaptchaTaskOptions {
   // at least self_train_confidence sure are fine-tuned on with its readings as labels.
   bool self_train = false;
   double self_train_confidence = 0.95;
+  // Fine-tuning on captchas a caller has labelled already (train_on_site: a folder's own sure
+  // readings), in place of finetune_dir: every one is trained on, none is kept apart, and the
+  // rendered in-style set is the first validation set.
+  std::vector<LabelledCaptcha> labelled;
   double synthetic_fraction = 0.5;  // of each fine-tuning batch
   torch::Device device = torch::kCPU;
 };
