@@ -85,6 +85,7 @@ TEST(CaptchaTrainEvalAppTest, TrainsFinetunesAndScoresAFolder) {
   EXPECT_NE(eval.out.find("\"settled_length\": "), std::string::npos) << eval.out;
   EXPECT_NE(eval.out.find("\"one_seven_bias\": "), std::string::npos) << eval.out;
   EXPECT_NE(eval.out.find("\"rebalanced\": "), std::string::npos) << eval.out;
+  EXPECT_NE(eval.out.find("\"site_trained_on\": 0,"), std::string::npos) << eval.out;  // 12 captchas: too few
   EXPECT_NE(eval.out.find("\"adapted_to\": "), std::string::npos) << eval.out;
   EXPECT_NE(eval.out.find("\"readapted\": "), std::string::npos) << eval.out;
   EXPECT_NE(eval.out.find("\"answered_accuracy\": "), std::string::npos) << eval.out;
@@ -227,6 +228,43 @@ TEST(CaptchaTrainEvalAppTest, SelfTrainsOnASitesUnlabelledCaptchas) {
   EXPECT_NE(nothing.err.find("--resume: no checkpoint at " + run + "3/round-1/model.pt"), std::string::npos) << nothing.err;
 }
 
+TEST(CaptchaTrainEvalAppTest, EvalAndReadTrainOnASitesSureReadingsFirst) {
+  const auto shipped = std::filesystem::path(DIGITNET_SOURCE_DIR) / "models" / "captcha.pt";
+  if (!std::filesystem::exists(shipped)) GTEST_SKIP() << "models/captcha.pt not present";
+  TempDir dir;
+  const auto site = (dir / "site").string();
+  const auto gen = run_app("digitnet-captcha-gen", "--count 100 --length 5 --seed 9 --require fill --exclude "
+                                                   "grid,particles,rings,elastic,framing,more,zeros,dotted,tilt,scatter,"
+                                                   "scribble,circles,erase,flags,strikes,lines,curves --out " + site);
+  ASSERT_EQ(gen.code, 0) << gen.err;
+  const auto json_int = [](const std::string& out, const std::string& key) {
+    const auto at = out.find("\"" + key + "\": ");
+    return at == std::string::npos ? int64_t(-1) : int64_t(std::stoll(out.substr(at + key.size() + 4)));
+  };
+  // --adapt auto (the default): the model trains on the folder's sure readings, then reads it.
+  const auto site_eval = run_app("digitnet-eval", "--task captcha --json --data-dir " + site);
+  ASSERT_EQ(site_eval.code, 0) << site_eval.err;
+  EXPECT_GE(json_int(site_eval.out, "site_trained_on"), 50) << site_eval.out;
+  EXPECT_LE(json_int(site_eval.out, "site_trained_on"), 100) << site_eval.out;
+  EXPECT_NE(site_eval.out.find("\"site_seconds\": "), std::string::npos) << site_eval.out;
+  EXPECT_GE(json_int(site_eval.out, "correct"), 80) << site_eval.out;
+  // --adapt output: the output layer alone, as before.
+  const auto output = run_app("digitnet-eval", "--task captcha --json --adapt output --data-dir " + site);
+  ASSERT_EQ(output.code, 0) << output.err;
+  EXPECT_EQ(json_int(output.out, "site_trained_on"), 0) << output.out;
+  EXPECT_GT(json_int(output.out, "adapted_to"), 0) << output.out;
+  const auto off = run_app("digitnet-eval", "--task captcha --json --adapt off --data-dir " + site);
+  ASSERT_EQ(off.code, 0) << off.err;
+  EXPECT_EQ(json_int(off.out, "site_trained_on"), 0) << off.out;
+  EXPECT_EQ(json_int(off.out, "adapted_to"), 0) << off.out;
+
+  // digitnet-read says so on stderr and prints one line per captcha.
+  const auto read = run_app("digitnet-read", "--captcha " + site);
+  ASSERT_EQ(read.code, 0) << read.err;
+  EXPECT_NE(read.err.find("digitnet-read: " + site + ": the model trained on its "), std::string::npos) << read.err;
+  EXPECT_EQ(digitnet::test::count_lines(read.out), 100) << read.out;
+}
+
 TEST(CaptchaTrainEvalAppTest, CaptchaFlagsAreCheckedBeforeWork) {
   TempDir dir;
   const auto out = " --out " + (dir / "x").string();
@@ -277,7 +315,7 @@ TEST(CaptchaTrainEvalAppTest, CaptchaFlagsAreCheckedBeforeWork) {
   EXPECT_EQ(run_app("digitnet-eval", "--task mnist --balance-1-7 off").code, 2);
   const auto adapt = run_app("digitnet-eval", "--task captcha --data-dir . --adapt yes");
   EXPECT_EQ(adapt.code, 2) << adapt.err;
-  EXPECT_NE(adapt.err.find("--adapt must be auto or off, not 'yes'"), std::string::npos) << adapt.err;
+  EXPECT_NE(adapt.err.find("--adapt must be auto, output or off, not 'yes'"), std::string::npos) << adapt.err;
   EXPECT_EQ(run_app("digitnet-eval", "--task mnist --adapt off").code, 2);
   EXPECT_EQ(run_app("digitnet-eval", "--task captcha --data-dir . --retry-below 2").code, 2);
   EXPECT_EQ(run_app("digitnet-eval", "--task mnist --retry-below 0.5").code, 2);

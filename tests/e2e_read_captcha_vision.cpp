@@ -88,7 +88,7 @@ TEST(ReadCaptchaAppTest, CaptchaOnlyFlagsAreRefusedElsewhere) {
   EXPECT_EQ(run_app("digitnet-read", "--adapt off " + (dir / "x.png").string()).code, 2);
   const auto bad_adapt = run_app("digitnet-read", "--captcha --adapt maybe " + dir.path().string());
   EXPECT_EQ(bad_adapt.code, 2) << bad_adapt.err;
-  EXPECT_NE(bad_adapt.err.find("--adapt must be auto or off, not 'maybe'"), std::string::npos) << bad_adapt.err;
+  EXPECT_NE(bad_adapt.err.find("--adapt must be auto, output or off, not 'maybe'"), std::string::npos) << bad_adapt.err;
   EXPECT_EQ(digitnet::test::count_lines(bad_adapt.err), 1) << bad_adapt.err;
   const auto retry = run_app("digitnet-read", "--retry-below 0.3 " + (dir / "x.png").string());
   EXPECT_EQ(retry.code, 2) << retry.err;

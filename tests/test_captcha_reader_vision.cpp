@@ -13,9 +13,12 @@
 #include "digitnet/checkpoint.h"
 #include "digitnet/vision/captcha.h"
 #include "digitnet/vision/captcha_reader.h"
+#include "digitnet/vision/captcha_site.h"
 #include "support.h"
+#include "vision_support.h"
 
 using digitnet::test::TempDir;
+using digitnet::test::write_one_face_captchas;
 using digitnet::test::write_text;
 
 namespace {
@@ -368,31 +371,6 @@ TEST(CaptchaBalanceTest, FoldersWithinChanceOrWithoutOneOfTheTwoAreLeftAlone) {
   EXPECT_EQ(loads, 150);
   EXPECT_GT(b.bias, 0.0);
   EXPECT_LE(b.bias, digitnet::kMaxOneSevenBias);
-}
-
-// Plain captchas (solid paper, filled ink, no warp, noise, glyph or finish family) in one face
-// alone: `face` under /usr/share/fonts, linked at the same path below a folder of its own.
-void write_one_face_captchas(const std::filesystem::path& dir, const std::filesystem::path& fonts,
-                             const std::string& face, const std::string& family, int count, int min_length = 4,
-                             int max_length = 6) {
-  std::filesystem::create_directories((fonts / face).parent_path());
-  std::filesystem::create_symlink(std::filesystem::path("/usr/share/fonts") / face, fonts / face);
-  digitnet::CaptchaOptions o;
-  o.seed = 7;
-  o.font_dir = fonts;
-  o.min_length = min_length;
-  o.max_length = max_length;
-  o.mirror_confusing_leans = 1.0;  // no 1 turned into a 7's shape, nor a 7 into a 1's
-  o.require = {family, "solid", "fill"};
-  for (const auto& f : digitnet::captcha_families())
-    if (f.category == "glyph" || f.category == "warp" || f.category == "noise" || f.category == "finish" ||
-        (f.category == "background" && f.name != "solid") || (f.category == "ink" && f.name != "fill"))
-      o.exclude.push_back(f.name);
-  const digitnet::CaptchaGenerator gen(o);
-  for (int i = 0; i < count; ++i) {
-    const auto c = gen.generate(uint64_t(i));
-    cv::imwrite((dir / (std::to_string(i) + "_" + c.text + ".png")).string(), c.image);
-  }
 }
 
 TEST(CaptchaEvalTest, ShippedModelBalancesAFaceWhoseOnesItReadsAsSevens) {
@@ -799,7 +777,8 @@ TEST(CaptchaAdaptTest, AFolderWithTooFewSureReadingsIsLeftAsRead) {
   const auto r = digitnet::evaluate_captcha_folder(reader, dir.path());
   EXPECT_EQ(r.settled.adaptation.learned_from, 0);
   EXPECT_EQ(r.settled.adaptation.changed, 0);
-  EXPECT_TRUE(digitnet::parse_output_adaptation("auto"));
-  EXPECT_FALSE(digitnet::parse_output_adaptation("off"));
-  EXPECT_THROW(digitnet::parse_output_adaptation("yes"), std::invalid_argument);
+  EXPECT_EQ(digitnet::parse_captcha_adaptation("auto"), digitnet::CaptchaAdaptation::site);
+  EXPECT_EQ(digitnet::parse_captcha_adaptation(" output "), digitnet::CaptchaAdaptation::output);
+  EXPECT_EQ(digitnet::parse_captcha_adaptation("off"), digitnet::CaptchaAdaptation::off);
+  EXPECT_THROW(digitnet::parse_captcha_adaptation("yes"), std::invalid_argument);
 }

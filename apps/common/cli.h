@@ -17,6 +17,8 @@
 #include "digitnet/checkpoint.h"
 #include "digitnet/device.h"
 
+#include <unistd.h>
+
 namespace digitnet::cli {
 
 constexpr int kOk = 0;
@@ -106,6 +108,18 @@ inline std::string format_duration(double seconds) {
   else
     std::snprintf(buf, sizeof buf, "%ld:%02ld", s / 60, s % 60);
   return buf;
+}
+
+// A counter of batches on one line of stderr ("APP: WHAT: batch 12/60"), erased when done; none
+// when stderr is not a terminal (a log or a pipe gets the apps' one-line summaries alone).
+inline std::function<void(int64_t, int64_t)> batch_counter(const std::string& app, const std::string& what) {
+  if (!isatty(fileno(stderr))) return {};
+  return [line = app + ": " + what](int64_t batch, int64_t batches) {
+    std::fprintf(stderr, "\r\033[K%s: batch %lld/%lld", line.c_str(), static_cast<long long>(batch),
+                 static_cast<long long>(batches));
+    if (batch == batches) std::fputs("\r\033[K", stderr);
+    std::fflush(stderr);
+  };
 }
 
 }  // namespace digitnet::cli

@@ -117,7 +117,6 @@ bool parse_auto_off(const std::string& text, const std::string& flag) {
 
 bool parse_one_seven_balance(const std::string& text, const std::string& flag) { return parse_auto_off(text, flag); }
 
-bool parse_output_adaptation(const std::string& text, const std::string& flag) { return parse_auto_off(text, flag); }
 
 double check_retry_below(double value, const std::string& flag) {
   if (!(value >= 0.0 && value <= 1.0)) {

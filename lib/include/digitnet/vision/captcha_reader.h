@@ -31,9 +31,6 @@ std::string to_string(const CaptchaLength& length);
 // `--balance-1-7`: "auto" -> true (folders balance their 1s and 7s), "off" -> false. Throws
 // std::invalid_argument naming `flag` for anything else.
 bool parse_one_seven_balance(const std::string& text, const std::string& flag = "--balance-1-7");
-// `--adapt`: "auto" -> true (folders refit the output layer to their sure readings:
-// settle_captcha_folder), "off" -> false. Throws std::invalid_argument naming `flag` otherwise.
-bool parse_output_adaptation(const std::string& text, const std::string& flag = "--adapt");
 // `--retry-below`: a confidence from 0 (never retry) to 1 (retry all but certain readings).
 // Throws std::invalid_argument naming `flag` for anything outside, NaN included.
 double check_retry_below(double value, const std::string& flag = "--retry-below");
@@ -107,6 +104,7 @@ class CaptchaReader {
   void restore_output();
 
   CaptchaReaderOptions& options() { return options_; }
+  const torch::Device& device() const { return device_; }
   const CaptchaNetOptions& model_options() const { return net_->options(); }
 
  private:
