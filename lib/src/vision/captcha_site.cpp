@@ -70,6 +70,8 @@ CaptchaNet train_on_site(const std::filesystem::path& checkpoint, const std::vec
   use_channels_last(model);
   torch::optim::AdamW optimizer(model.parameters(),
                                 torch::optim::AdamWOptions(options.lr).weight_decay(options.weight_decay));
+  // train()'s step (trainer.h) without what a run keeps: nothing here is written to disk,
+  // validated or resumed.
   task.begin_epoch(0, options.seed);
   model.train();
   for (int64_t b = 0; b < options.batches; ++b) {
