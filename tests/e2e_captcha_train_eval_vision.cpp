@@ -258,6 +258,16 @@ TEST(CaptchaTrainEvalAppTest, EvalAndReadTrainOnASitesSureReadingsFirst) {
   EXPECT_EQ(json_int(off.out, "site_trained_on"), 0) << off.out;
   EXPECT_EQ(json_int(off.out, "adapted_to"), 0) << off.out;
 
+  // The same captchas without labels: refused with one line, as with --adapt off.
+  std::filesystem::create_directories(dir / "unlabelled");
+  int n = 0;
+  for (const auto& e : std::filesystem::directory_iterator(site))
+    std::filesystem::copy_file(e.path(), dir / "unlabelled" / (std::to_string(n++) + ".png"));
+  const auto unlabelled = run_app("digitnet-eval", "--task captcha --data-dir " + (dir / "unlabelled").string());
+  EXPECT_EQ(unlabelled.code, 1) << unlabelled.err;
+  EXPECT_NE(unlabelled.err.find("unknown label format"), std::string::npos) << unlabelled.err;
+  EXPECT_EQ(unlabelled.out, "");
+
   // digitnet-read says so on stderr and prints one line per captcha.
   const auto read = run_app("digitnet-read", "--captcha " + site);
   ASSERT_EQ(read.code, 0) << read.err;

@@ -46,10 +46,11 @@ int eval_captcha(const cxxopts::ParseResult& args, const torch::Device& device) 
   digitnet::CaptchaReader reader(checkpoint, device, options);
   const auto dir = args["data-dir"].as<std::string>();
   // --adapt auto: the folder's sure readings teach the model its face first (learn_site); the
-  // labels are never looked at until the scoring.
+  // labels are not used until the scoring, but a folder without them is refused before training.
   digitnet::SiteTraining site;
   std::optional<digitnet::CaptchaReader> site_reader;
   if (adapt == digitnet::CaptchaAdaptation::site) {
+    digitnet::list_labelled_captchas(dir);
     if (auto net = digitnet::learn_site(reader, checkpoint, dir, {}, &site,
                                         digitnet::cli::batch_counter("digitnet-eval", dir + ": learning its face")))
       site_reader.emplace(std::move(*net), device, options);
